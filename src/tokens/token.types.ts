@@ -1,0 +1,59 @@
+/** Claims every verified Cognito token carries. */
+export interface CognitoBaseClaims {
+  readonly sub: string;
+  readonly iss: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly nbf?: number;
+  readonly token_use: 'access' | 'id';
+  readonly auth_time?: number;
+  readonly jti?: string;
+  readonly origin_jti?: string;
+  readonly 'cognito:groups'?: readonly string[];
+  readonly [claim: string]: unknown;
+}
+
+/** Claims of a verified Cognito access token. */
+export interface CognitoAccessTokenClaims extends CognitoBaseClaims {
+  readonly token_use: 'access';
+  readonly client_id: string;
+  readonly username?: string;
+  readonly scope?: string;
+}
+
+/** Claims of a verified Cognito ID token. */
+export interface CognitoIdTokenClaims extends CognitoBaseClaims {
+  readonly token_use: 'id';
+  readonly aud: string;
+  readonly 'cognito:username'?: string;
+  readonly email?: string;
+  readonly at_hash?: string;
+}
+
+/** What `@CognitoClaims()` gives: the verified claims of the tokens the request carried. */
+export interface VerifiedTokens {
+  readonly access?: CognitoAccessTokenClaims;
+  readonly id?: CognitoIdTokenClaims;
+}
+
+/**
+ * The caller when user sync is off (or before it exists): a principal built from the verified
+ * claims. The ID token's claims win where both tokens carry one.
+ */
+export interface CognitoPrincipal {
+  readonly sub: string;
+  readonly username: string | undefined;
+  readonly email: string | undefined;
+  readonly groups: readonly string[];
+  readonly scopes: readonly string[];
+  readonly clientId: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Tokens issued by a refresh, handed back to the client. */
+export interface RefreshedTokens {
+  readonly accessToken: string;
+  readonly idToken: string;
+  /** Present only when Cognito rotated the refresh token. */
+  readonly refreshToken?: string;
+}
