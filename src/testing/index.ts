@@ -1,0 +1,17 @@
+/**
+ * `nest-cognito-auth/testing`: a real local Cognito stand-in for tests (RS256 keys, a JWKS
+ * endpoint, Cognito-shaped tokens and the refresh operations of Cognito's JSON protocol).
+ */
+export { TestIdentityProvider } from './test-identity-provider.js';
+export type {
+  IssueTokensOptions,
+  IssuedTokens,
+  RefreshTokenOwner,
+  TestClient,
+  TestIdentityProviderModuleOptions,
+  TestIdentityProviderOptions,
+  TestIdentityProviderStats,
+} from './test-identity-provider.js';
+export type { TestSigningKey } from './signing-key.helpers.js';
+export type { JwksControls, JwksMode } from './jwks.handler.js';
+export type { RefreshControls, RefreshMode } from './cognito-api.handler.js';
