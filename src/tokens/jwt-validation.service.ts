@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { compactVerify } from 'jose';
+import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
+import {
+  CognitoAuthError,
+  TokenExpiredError,
+  TokenInvalidError,
+  TokenMismatchError,
+} from '../errors/cognito-auth.errors.js';
+import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import { JwksCache } from './jwks.cache.js';
+import type { CognitoAccessTokenClaims, CognitoBaseClaims, CognitoIdTokenClaims } from './token.types.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
+
+type TokenUse = 'access' | 'id';
+type Claims = Record<string, unknown>;
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Verifies Cognito access and ID tokens offline against the pool's JWKS (DESIGN.md section 5):
+ * RS256 only, `kid` required, `crit` refused, length capped before decoding, exact `iss`,
+ * `token_use`, client, `exp`/`iat`/`nbf` with clock tolerance, and the ID/access pair bound by
+ * `sub`, client, issuer and `at_hash`. Tokens seen again are answered from a bounded cache.
+ * Every failure is a typed `CognitoAuthError`; nothing else escapes.
+ */
+@Injectable()
+export class JwtValidationService implements OnModuleInit {
+  private readonly jwks: JwksCache;
+  private readonly cache: VerifiedTokenCache<CognitoBaseClaims>;
+  private readonly issuers: ReadonlySet<string>;
+  private readonly clients: ReadonlySet<string>;
+  private readonly toleranceMs: number;
+
+  constructor(@Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings) {
+    this.jwks = new JwksCache({
+      jwksUri: settings.jwksUri,
+      timeoutMs: settings.jwksTimeoutMs,
+      cooldownMs: settings.jwksRefetchCooldownMs,
+      retryAfterSeconds: settings.retryAfterSeconds,
+    });
+    this.cache = new VerifiedTokenCache(settings.tokenCacheSize);
+    this.issuers = new Set(settings.issuers);
+    this.clients = new Set(settings.clientIds);
+    this.toleranceMs = settings.clockToleranceSeconds * 1000;
+  }
+
+  /** Loads the key set at start-up; a failure is logged, not fatal (requests retry after the cooldown). */
+  async onModuleInit(): Promise<void> {
+    await this.jwks.refresh();
+  }
+
+  /** Entries in the verified-token cache now. */
+  get cachedTokenCount(): number {
+    return this.cache.size;
+  }
+
+  /** Keys in the JWKS cache now. */
+  get cachedKeyCount(): number {
+    return this.jwks.size;
+  }
+
+  /**
+   * Verifies an access token.
+   * @throws TokenInvalidError, TokenExpiredError (with the verified claims), AuthUnavailableError
+   */
+  verifyAccessToken(token: string): Promise<CognitoAccessTokenClaims> {
+    return this.verify(token, 'access') as Promise<CognitoAccessTokenClaims>;
+  }
+
+  /**
+   * Verifies an ID token.
+   * @throws TokenInvalidError, TokenExpiredError (with the verified claims), AuthUnavailableError
+   */
+  verifyIdToken(token: string): Promise<CognitoIdTokenClaims> {
+    return this.verify(token, 'id') as Promise<CognitoIdTokenClaims>;
+  }
+
+  /**
+   * Verifies both tokens, each on its own first, then that they belong together.
+   * @throws as the single verifications, then TokenMismatchError
+   */
+  async verifyPair(idToken: string, accessToken: string): Promise<{ id: CognitoIdTokenClaims; access: CognitoAccessTokenClaims }> {
+    const [id, access] = await Promise.all([this.verifyIdToken(idToken), this.verifyAccessToken(accessToken)]);
+    this.checkPair(id, access, accessToken);
+    return { id, access };
+  }
+
+  /**
+   * Checks that verified ID and access claims belong together: same `sub`, the ID token's
+   * `aud` is the access token's `client_id`, same `iss`, and `at_hash` (when the ID token has
+   * one) matches the access token. Works on the claims of expired tokens too.
+   * @throws TokenMismatchError
+   */
+  checkPair(id: CognitoIdTokenClaims, access: CognitoAccessTokenClaims, accessToken: string): void {
+    if (id.sub !== access.sub) throw new TokenMismatchError('ID token and access token belong to different users');
+    if (id.aud !== access.client_id) throw new TokenMismatchError('ID token and access token were issued to different clients');
+    if (id.iss !== access.iss) throw new TokenMismatchError('ID token and access token come from different issuers');
+    if (id.at_hash !== undefined && id.at_hash !== accessTokenHash(accessToken)) {
+      throw new TokenMismatchError('ID token at_hash does not match the access token');
+    }
+  }
+
+  private async verify(token: string, use: TokenUse): Promise<CognitoBaseClaims> {
+    try {
+      return await this.verifyUnsafe(token, use);
+    } catch (err) {
+      if (err instanceof CognitoAuthError) throw err;
+      throw new TokenInvalidError(`${label(use)} is invalid`);
+    }
+  }
+
+  private async verifyUnsafe(token: string, use: TokenUse): Promise<CognitoBaseClaims> {
+    if (typeof token !== 'string' || token.length === 0) throw new TokenInvalidError(`${label(use)} is empty`);
+    if (token.length > this.settings.maxTokenLength) throw new TokenInvalidError(`${label(use)} is too long`);
+
+    const cacheKey = this.settings.tokenCacheSize > 0 ? createHash('sha256').update(token).digest('base64') : '';
+    const nowMs = Date.now();
+    if (cacheKey) {
+      const hit = this.cache.get(cacheKey, nowMs);
+      if (hit) {
+        if (hit.token_use !== use) throw new TokenInvalidError(`Token is not ${article(use)}`);
+        return hit;
+      }
+    }
+
+    const parts = token.split('.');
+    if (parts.length !== 3 || !SEGMENT.test(parts[0]) || !SEGMENT.test(parts[1]) || !SEGMENT.test(parts[2])) {
+      throw new TokenInvalidError(`${label(use)} is not a compact JWS`);
+    }
+    const header = decodeSegment(parts[0]);
+    if (header.alg !== 'RS256') throw new TokenInvalidError(`${label(use)} is not signed with RS256`);
+    if ('crit' in header) throw new TokenInvalidError(`${label(use)} has a crit header`);
+    if (typeof header.kid !== 'string' || header.kid === '') throw new TokenInvalidError(`${label(use)} has no kid`);
+    // Claims are decoded and checked only once the signature holds.
+    const key = this.jwks.peek(header.kid) ?? (await this.jwks.getKey(header.kid));
+    let payloadBytes: Uint8Array;
+    try {
+      ({ payload: payloadBytes } = await compactVerify(token, key, { algorithms: ['RS256'] }));
+    } catch {
+      throw new TokenInvalidError(`${label(use)} signature is invalid`);
+    }
+    const claims = decodeJson(payloadBytes);
+    const verified = this.checkClaims(claims, use, Date.now());
+    if (cacheKey) this.cache.set(cacheKey, verified, verified.exp * 1000);
+    return verified;
+  }
+
+  private checkClaims(c: Claims, use: TokenUse, nowMs: number): CognitoBaseClaims {
+    const name = label(use);
+    if (typeof c.iss !== 'string' || !this.issuers.has(c.iss)) throw new TokenInvalidError(`${name} issuer is not accepted`);
+    if (c.token_use !== use) throw new TokenInvalidError(`Token is not ${article(use)}`);
+    if (typeof c.sub !== 'string' || c.sub === '') throw new TokenInvalidError(`${name} has no sub`);
+    const client = use === 'access' ? c.client_id : c.aud;
+    if (typeof client !== 'string' || !this.clients.has(client)) throw new TokenInvalidError(`${name} was issued to another client`);
+    if (!isTime(c.exp)) throw new TokenInvalidError(`${name} has no valid exp`);
+    if (!isTime(c.iat)) throw new TokenInvalidError(`${name} has no valid iat`);
+    if (c.iat * 1000 > nowMs + this.toleranceMs) throw new TokenInvalidError(`${name} is issued in the future`);
+    if (c.nbf !== undefined) {
+      if (!isTime(c.nbf)) throw new TokenInvalidError(`${name} has an invalid nbf`);
+      if (c.nbf * 1000 > nowMs + this.toleranceMs) throw new TokenInvalidError(`${name} is not valid yet`);
+    }
+    if (c.auth_time !== undefined && !isTime(c.auth_time)) throw new TokenInvalidError(`${name} has an invalid auth_time`);
+    const groups = c['cognito:groups'];
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+      throw new TokenInvalidError(`${name} has invalid cognito:groups`);
+    }
+    for (const claim of ['scope', 'username', 'cognito:username', 'email', 'at_hash', 'jti', 'origin_jti'] as const) {
+      if (c[claim] !== undefined && typeof c[claim] !== 'string') throw new TokenInvalidError(`${name} has an invalid ${claim}`);
+    }
+    const claims = Object.freeze(c) as unknown as CognitoBaseClaims;
+    if (c.exp * 1000 + this.toleranceMs < nowMs) throw new TokenExpiredError(`${name} has expired`, claims);
+    return claims;
+  }
+}
+
+function label(use: TokenUse): string {
+  return use === 'access' ? 'Access token' : 'ID token';
+}
+
+function article(use: TokenUse): string {
+  return use === 'access' ? 'an access token' : 'an ID token';
+}
+
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e11;
+}
+
+/** base64url of the left half of SHA-256 over the access token (OIDC `at_hash`). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+}
+
+function decodeSegment(segment: string): Claims {
+  return decodeJson(Buffer.from(segment, 'base64url'));
+}
+
+/** Parses a JSON object, refusing `__proto__`, `constructor` and `prototype` members at any depth. */
+function decodeJson(bytes: Uint8Array): Claims {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes), (key: string, v: unknown) => {
+      if (FORBIDDEN_MEMBERS.has(key)) throw new TokenInvalidError('Token has a forbidden member');
+      return v;
+    });
+  } catch (err) {
+    if (err instanceof TokenInvalidError) throw err;
+    throw new TokenInvalidError('Token segment is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenInvalidError('Token segment is not a JSON object');
+  return value as Claims;
+}
