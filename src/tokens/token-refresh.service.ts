@@ -7,6 +7,7 @@ import {
   InitiateAuthCommand,
   RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import { AuthUnavailableError, CognitoAuthError, RefreshFailedError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
@@ -89,12 +90,26 @@ type Outcome = 'refused' | 'unavailable';
  * AWS credentials come from the SDK's default provider chain; the three operations used are
  * unsigned (`smithy.api#noAuth`), so none are needed.
  */
+const RECENT_REFRESH_TTL_MS = 10_000;
+const RECENT_REFRESH_ENTRIES = 1000;
+
+function refreshKey(clientId: string, refreshToken: string): string {
+  return createHash('sha256').update(clientId).update('\0').update(refreshToken).digest('base64url');
+}
+
 @Injectable()
 export class TokenRefreshService implements OnModuleDestroy {
   private readonly logger = new Logger(TokenRefreshService.name);
   private readonly client: CognitoIdentityProviderClient;
   /** In-flight refreshes by sha256(clientId, refresh token); an entry lives until its call settles. */
   private readonly inFlight = new Map<string, Promise<RefreshedTokens>>();
+  /**
+   * Successful refreshes of the last few seconds, by the same key: requests of a storm that
+   * arrive just after the call settled get its result instead of a second Cognito call (and,
+   * with rotation, the old refresh token no longer works at Cognito anyway). Bounded; dropped
+   * on revoke.
+   */
+  private readonly recent = new VerifiedTokenCache<RefreshedTokens>(RECENT_REFRESH_ENTRIES);
 
   constructor(@Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings) {
     const budget = settings.cognitoTimeoutMs;
@@ -126,12 +141,19 @@ export class TokenRefreshService implements OnModuleDestroy {
     if (typeof clientId !== 'string' || !this.settings.clientIds.includes(clientId)) {
       return Promise.reject(new RefreshFailedError('The token was issued to an unknown app client'));
     }
-    const key = createHash('sha256').update(clientId).update('\0').update(refreshToken).digest('base64url');
+    const key = refreshKey(clientId, refreshToken);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const call = this.doRefresh(input).finally(() => {
-      if (this.inFlight.get(key) === call) this.inFlight.delete(key);
-    });
+    const done = this.recent.get(key, Date.now());
+    if (done) return Promise.resolve(done);
+    const call = this.doRefresh(input)
+      .then((tokens) => {
+        this.recent.set(key, tokens, Date.now() + RECENT_REFRESH_TTL_MS);
+        return tokens;
+      })
+      .finally(() => {
+        if (this.inFlight.get(key) === call) this.inFlight.delete(key);
+      });
     this.inFlight.set(key, call);
     return call;
   }
@@ -145,6 +167,7 @@ export class TokenRefreshService implements OnModuleDestroy {
   async revoke(refreshToken: string, clientId: string): Promise<void> {
     if (typeof refreshToken !== 'string' || refreshToken.trim() === '') throw new RefreshFailedError('No refresh token');
     if (typeof clientId !== 'string' || clientId === '') throw new RefreshFailedError('No app client id');
+    this.recent.delete(refreshKey(clientId, refreshToken));
     const secret = this.settings.clientSecrets.get(clientId);
     await this.call('RevokeToken', (abortSignal) =>
       this.client.send(

@@ -1,5 +1,5 @@
 /**
- * A bounded map of verified tokens: key (a hash of the token) → value, each entry dropped at
+ * A bounded map of verified tokens (or any result tied to a token): key (a hash of the token) → value, each entry dropped at
  * its expiry. When full, the least recently used entry goes. Map keeps insertion order, so a
  * hit is re-inserted to become the newest.
  */
@@ -32,6 +32,11 @@ export class VerifiedTokenCache<V> {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
+  }
+
+  /** Drops one entry. */
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   /** Drops every entry. */

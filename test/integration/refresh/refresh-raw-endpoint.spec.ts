@@ -11,7 +11,8 @@ import { TokenRefreshService } from '../../../src/tokens/token-refresh.service.j
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 const CLIENT = 'rawclient1';
-const TOKEN = 'rawRefreshToken-0123456789abcdefghijklmnopqrstuvwxyz';
+let TOKEN = 'rawRefreshToken-0123456789abcdefghijklmnopqrstuvwxyz';
+let tokenCounter = 0;
 
 describe('TokenRefreshService against odd answers', () => {
   let server: Server;
@@ -51,6 +52,8 @@ describe('TokenRefreshService against odd answers', () => {
 
   beforeEach(() => {
     requests = 0;
+    // A new refresh token per case: the service keeps recent successful refreshes for a few seconds.
+    TOKEN = `rawRefreshToken-${++tokenCounter}-0123456789abcdefghijklmnopqrstuvwxyz`;
   });
 
   afterAll(async () => {

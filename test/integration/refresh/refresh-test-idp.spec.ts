@@ -97,8 +97,12 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
       expect(decodeJwtPayload(results[0].accessToken).sub).toBe(issued.sub);
 
-      // The entry is gone once settled: the next refresh calls Cognito again.
-      await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      // A late request of the same storm, after the call settled, gets the same result with no new call.
+      const late = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      expect(late.accessToken).toBe(results[0].accessToken);
+      expect(idp.stats.initiateAuth).toBe(1);
+      // Another instance shares nothing: it calls Cognito again.
+      await makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
       expect(idp.stats.initiateAuth).toBe(2);
     });
 
@@ -233,11 +237,15 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       expect(tokens.refreshToken).not.toBe(issued.refreshToken);
       expect(decodeJwtPayload(tokens.idToken).sub).toBe(issued.sub);
 
-      // The new one works; the old one was rotated away.
+      // The new one works; the old one was rotated away at the provider. Requests still carrying
+      // the old one just after the rotation get the rotated result, with no new call.
       await expect(service.refresh({ refreshToken: tokens.refreshToken!, clientId: SECRET_CLIENT })).resolves.toBeDefined();
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      const calls = idp.stats.getTokensFromRefreshToken;
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT })).resolves.toEqual(tokens);
+      expect(idp.stats.getTokensFromRefreshToken).toBe(calls);
+      await expect(
+        makeService({ refreshTokenRotation: true }).refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
     });
 
     it('sends the client secret with GetTokensFromRefreshToken (a wrong one is refused)', async () => {
@@ -254,6 +262,16 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       await service.revoke(issued.refreshToken, SECRET_CLIENT);
       expect(idp.stats.revokeToken).toBe(1);
       await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: 'dave' })).rejects.toBeInstanceOf(
+        RefreshFailedError,
+      );
+    });
+
+    it('forgets a recent refresh of a token once it is revoked', async () => {
+      const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
+      const service = makeService();
+      await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      await service.revoke(issued.refreshToken, PUBLIC_CLIENT);
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
     });
