@@ -1,0 +1,95 @@
+/**
+ * Test helpers for user sync specs: a CognitoAuthSettings literal (until the settings resolver
+ * lands, specs build settings here) and Cognito-shaped claims.
+ */
+import type { CognitoAuthSettings, ResolvedUserSyncSettings } from '../../src/options/cognito-auth.options.js';
+import type { CognitoAccessTokenClaims, CognitoIdTokenClaims } from '../../src/tokens/token.types.js';
+
+export const TEST_POOL_ID = 'eu-west-1_TestPool1';
+export const TEST_CLIENT_ID = 'testclient123';
+export const TEST_ISSUER = `https://cognito-idp.eu-west-1.amazonaws.com/${TEST_POOL_ID}`;
+
+/** Resolved user sync settings with the documented defaults, overridden by `users`. */
+export function userSyncSettings(users: Partial<ResolvedUserSyncSettings> = {}): ResolvedUserSyncSettings {
+  return {
+    explicit: true,
+    entity: undefined,
+    dataSource: undefined,
+    autoCreate: true,
+    lookupField: 'sub',
+    tokenField: 'sub',
+    fieldMapping: { sub: 'sub', email: 'email' },
+    updateOnLogin: true,
+    ...users,
+  };
+}
+
+/** Fully resolved settings with the documented defaults; `users: false` turns sync off. */
+export function testSettings(
+  users: Partial<ResolvedUserSyncSettings> | false = {},
+  overrides: Partial<Omit<CognitoAuthSettings, 'users'>> = {},
+): CognitoAuthSettings {
+  return {
+    userPoolId: TEST_POOL_ID,
+    clientIds: [TEST_CLIENT_ID],
+    clientSecrets: new Map(),
+    region: 'eu-west-1',
+    endpoint: undefined,
+    issuers: [TEST_ISSUER],
+    jwksUri: `${TEST_ISSUER}/.well-known/jwks.json`,
+    tokenUse: 'id+access',
+    autoRefresh: true,
+    refreshTokenRotation: false,
+    cookies: {
+      enabled: false,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'lax',
+      maxAgeSeconds: 2_592_000,
+      domain: undefined,
+      names: { access: 'AccessToken', id: 'IdToken', refresh: 'RefreshToken' },
+    },
+    csrf: false,
+    users: users === false ? false : userSyncSettings(users),
+    clockToleranceSeconds: 5,
+    maxTokenLength: 8192,
+    jwksTimeoutMs: 3000,
+    jwksRefetchCooldownMs: 10_000,
+    cognitoTimeoutMs: 5000,
+    retryAfterSeconds: 5,
+    tokenCacheSize: 10_000,
+    ...overrides,
+  };
+}
+
+/** Verified ID token claims of a user, with extra claims. */
+export function idClaims(sub: string, extra: Record<string, unknown> = {}): CognitoIdTokenClaims {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub,
+    iss: TEST_ISSUER,
+    aud: TEST_CLIENT_ID,
+    token_use: 'id',
+    exp: now + 3600,
+    iat: now,
+    auth_time: now,
+    'cognito:username': sub,
+    ...extra,
+  } as CognitoIdTokenClaims;
+}
+
+/** Verified access token claims of a user, with extra claims. */
+export function accessClaims(sub: string, extra: Record<string, unknown> = {}): CognitoAccessTokenClaims {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub,
+    iss: TEST_ISSUER,
+    client_id: TEST_CLIENT_ID,
+    token_use: 'access',
+    exp: now + 3600,
+    iat: now,
+    username: sub,
+    scope: 'openid',
+    ...extra,
+  } as CognitoAccessTokenClaims;
+}
