@@ -1,0 +1,62 @@
+import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
+import {
+  COGNITO_AUTH_MODULE_OPTIONS,
+  type CognitoAuthForRootOptions,
+  ConfigurableCognitoAuthModule,
+} from './cognito-auth.module-definition.js';
+import { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
+import { CognitoGuard } from './http/cognito.guard.js';
+import { CognitoSessionService } from './http/cognito-session.service.js';
+import type { CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
+import { type EnvReader, resolveCognitoSettings } from './options/settings.resolver.js';
+import { JwtValidationService } from './tokens/jwt-validation.service.js';
+import { TokenRefreshService } from './tokens/token-refresh.service.js';
+import { UserSyncService } from './users/user-sync.service.js';
+
+// @nestjs/config is an optional peer: when the app has ConfigModule, settings are read through
+// its ConfigService (which sees .env files); otherwise straight from process.env.
+const config = await import('@nestjs/config').catch(() => undefined);
+const ConfigServiceToken = config?.ConfigService;
+
+interface ConfigReader {
+  get(name: string): unknown;
+}
+
+const settingsProvider: Provider = {
+  provide: COGNITO_AUTH_SETTINGS,
+  inject: [COGNITO_AUTH_MODULE_OPTIONS, ...(ConfigServiceToken ? [{ token: ConfigServiceToken, optional: true }] : [])],
+  useFactory: (options: CognitoAuthModuleOptions | undefined, configService?: ConfigReader) => {
+    const env: EnvReader = configService
+      ? (name) => {
+          const value = configService.get(name);
+          return value === undefined || value === null ? undefined : String(value);
+        }
+      : (name) => process.env[name];
+    const settings = resolveCognitoSettings(options, env);
+    new Logger('CognitoAuthModule').log(
+      `Cognito pool ${settings.userPoolId}, ${settings.clientIds.length} client(s), token use ${settings.tokenUse}`,
+    );
+    return settings;
+  },
+};
+
+const services = [JwtValidationService, TokenRefreshService, UserSyncService, CognitoSessionService, CognitoGuard];
+
+/**
+ * Cognito authentication for a NestJS app. Global; by default registers `CognitoGuard` as
+ * `APP_GUARD` (`globalGuard: false` to apply it yourself with `@UseGuards(CognitoGuard)`).
+ *
+ * - `CognitoAuthModule.forRoot()`: settings from the environment (DESIGN.md section 4).
+ * - `CognitoAuthModule.forRoot({ userPoolId, clientId, ... })`: given options win over the environment.
+ * - `CognitoAuthModule.forRootAsync({ imports, inject, useFactory })`.
+ */
+@Module({
+  providers: [settingsProvider, ...services],
+  exports: [COGNITO_AUTH_SETTINGS, ...services],
+})
+export class CognitoAuthModule extends ConfigurableCognitoAuthModule {
+  /** Registers the module; options left out are read from the environment. */
+  static override forRoot(options: CognitoAuthForRootOptions = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
+import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import { TokenRefreshService } from '../tokens/token-refresh.service.js';
+import type { RefreshedTokens } from '../tokens/token.types.js';
+import { type CookieAttributes, serializeCookie } from './cookies.js';
+import { appendResponseHeader, setResponseHeader } from './http-response.js';
+import { extractTokens, type RequestHeadersLike } from './token-extractor.js';
+
+/** Tokens to hand to a client after a login or a refresh. */
+export interface SessionTokens {
+  readonly accessToken: string;
+  readonly idToken: string;
+  /** Sent only when given: after a login, or when Cognito rotated it. */
+  readonly refreshToken?: string;
+}
+
+/**
+ * Writes tokens to, and clears them from, a response: the `ACCESSTOKEN` / `IDTOKEN` headers and,
+ * with cookies on, the token cookies and the CSRF cookie (DESIGN.md section 9). Apps use it for
+ * their own login and logout routes; the guard uses it after a refresh.
+ */
+@Injectable()
+export class CognitoSessionService {
+  /** Name of the double-submit CSRF cookie. */
+  static readonly CSRF_COOKIE = 'csrf_token';
+
+  constructor(
+    @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
+    private readonly refresher: TokenRefreshService,
+  ) {}
+
+  /**
+   * Hands tokens back: response headers `ACCESSTOKEN`, `IDTOKEN` (and `REFRESHTOKEN` when given),
+   * exposed to browsers through `Access-Control-Expose-Headers`; with cookies on, the same as
+   * cookies, plus a CSRF cookie when CSRF is on.
+   */
+  sendTokens(res: unknown, tokens: SessionTokens | RefreshedTokens): void {
+    setResponseHeader(res, 'ACCESSTOKEN', tokens.accessToken);
+    setResponseHeader(res, 'IDTOKEN', tokens.idToken);
+    const exposed = ['ACCESSTOKEN', 'IDTOKEN'];
+    if (tokens.refreshToken) {
+      setResponseHeader(res, 'REFRESHTOKEN', tokens.refreshToken);
+      exposed.push('REFRESHTOKEN');
+    }
+    appendResponseHeader(res, 'Access-Control-Expose-Headers', exposed.join(', '));
+    setResponseHeader(res, 'Cache-Control', 'no-store');
+    if (!this.settings.cookies.enabled) return;
+    const names = this.settings.cookies.names;
+    const attrs = this.cookieAttributes(this.settings.cookies.httpOnly);
+    appendResponseHeader(res, 'Set-Cookie', serializeCookie(names.access, tokens.accessToken, attrs));
+    appendResponseHeader(res, 'Set-Cookie', serializeCookie(names.id, tokens.idToken, attrs));
+    if (tokens.refreshToken) appendResponseHeader(res, 'Set-Cookie', serializeCookie(names.refresh, tokens.refreshToken, attrs));
+  }
+
+  /** Sets a new `csrf_token` cookie (32 random bytes, base64url, readable by scripts) and returns its value. */
+  issueCsrfCookie(res: unknown): string {
+    const value = randomBytes(32).toString('base64url');
+    appendResponseHeader(res, 'Set-Cookie', serializeCookie(CognitoSessionService.CSRF_COOKIE, value, this.cookieAttributes(false)));
+    return value;
+  }
+
+  /** Clears the token cookies and the CSRF cookie (`Max-Age=0`, same Path and Domain). */
+  clearCookies(res: unknown): void {
+    const names = this.settings.cookies.names;
+    const attrs = { ...this.cookieAttributes(this.settings.cookies.httpOnly), maxAgeSeconds: 0 };
+    for (const name of [names.access, names.id, names.refresh]) appendResponseHeader(res, 'Set-Cookie', serializeCookie(name, '', attrs));
+    appendResponseHeader(res, 'Set-Cookie', serializeCookie(CognitoSessionService.CSRF_COOKIE, '', { ...attrs, httpOnly: false }));
+  }
+
+  /**
+   * Logs the caller out: revokes the request's refresh token with Cognito `RevokeToken` (when
+   * there is one and its client is known) and clears the cookies. Revocation failures are
+   * reported by the returned promise after the cookies are cleared.
+   * @param clientId the client the refresh token was issued to; default the first configured client
+   */
+  async logout(req: RequestHeadersLike, res: unknown, clientId: string = this.settings.clientIds[0]): Promise<void> {
+    const { refresh } = extractTokens(req, this.settings);
+    if (this.settings.cookies.enabled) this.clearCookies(res);
+    if (refresh) await this.refresher.revoke(refresh, clientId);
+  }
+
+  private cookieAttributes(httpOnly: boolean): CookieAttributes {
+    const c = this.settings.cookies;
+    return { httpOnly, secure: c.secure, sameSite: c.sameSite, maxAgeSeconds: c.maxAgeSeconds, domain: c.domain };
+  }
+}

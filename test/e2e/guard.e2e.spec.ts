@@ -1,0 +1,281 @@
+import { jest } from '@jest/globals';
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { CognitoAuthModule, CognitoGuard, CurrentUser, JwtValidationService } from '../../src/index.js';
+import { TestIdentityProvider } from '../../src/testing/index.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { createTestApp, GuardedController, ProbeController, seedHeaders, type TestApp } from '../support/test-app.js';
+
+describe('CognitoGuard and the decorators over real HTTP', () => {
+  let idp: TestIdentityProvider;
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start({ clients: [{ clientId: 'client-a' }] });
+  });
+  afterAll(async () => {
+    await idp?.close();
+  });
+
+  describe('id+access mode (default), global guard', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(idp.moduleOptions());
+    });
+    afterAll(() => t?.close());
+
+    it('lets a valid pair in through the seed headers, in any header case', async () => {
+      const tokens = await idp.issueTokens({ sub: 'u-1', email: 'u1@example.test' });
+      const res = await request(t.server).get('/t/me').set({ accesstoken: tokens.accessToken, IdToken: tokens.idToken });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ sub: 'u-1', email: 'u1@example.test', username: 'u-1', clientId: 'client-a' });
+    });
+
+    it('takes the access token from Authorization: Bearer (scheme in any case) with IDTOKEN', async () => {
+      const tokens = await idp.issueTokens({ sub: 'u-2' });
+      const res = await request(t.server).get('/t/claims').set({ Authorization: `bEaReR ${tokens.accessToken}`, IDTOKEN: tokens.idToken });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ access: 'u-2', id: 'u-2' });
+    });
+
+    it('gives one property with @CurrentUser(property)', async () => {
+      const tokens = await idp.issueTokens({ email: 'prop@example.test' });
+      const res = await request(t.server).get('/t/email').set(seedHeaders(tokens));
+      expect(res.body).toEqual({ email: 'prop@example.test' });
+    });
+
+    it('answers a request with only one of the two tokens with token_missing naming the other', async () => {
+      const tokens = await idp.issueTokens();
+      const res = await request(t.server).get('/t/me').set({ ACCESSTOKEN: tokens.accessToken });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('token_missing');
+      expect(res.body.message).toMatch(/ID token/);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="cognito", error="invalid_request"');
+    });
+
+    it('answers a refresh token alone with token_missing', async () => {
+      const tokens = await idp.issueTokens();
+      const res = await request(t.server).get('/t/me').set({ REFRESHTOKEN: tokens.refreshToken });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('token_missing');
+    });
+
+    it('@Public(): anonymous without a token, the user with a valid one, anonymous with an invalid one', async () => {
+      const tokens = await idp.issueTokens({ sub: 'pub-1' });
+      expect((await request(t.server).get('/t/open')).body).toEqual({ user: null });
+      expect((await request(t.server).get('/t/open').set(seedHeaders(tokens))).body).toEqual({ user: 'pub-1' });
+      const bad = await request(t.server).get('/t/open').set({ ACCESSTOKEN: 'x.y.z', IDTOKEN: tokens.idToken });
+      expect(bad.status).toBe(200);
+      expect(bad.body).toEqual({ user: null });
+    });
+
+    it('@Groups: 200 in the group, 403 forbidden_group otherwise', async () => {
+      const admin = await idp.issueTokens({ groups: ['admin', 'staff'] });
+      const staff = await idp.issueTokens({ groups: ['staff'] });
+      const none = await idp.issueTokens();
+      expect((await request(t.server).get('/t/admin').set(seedHeaders(admin))).status).toBe(200);
+      for (const tokens of [staff, none]) {
+        const res = await request(t.server).get('/t/admin').set(seedHeaders(tokens));
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual({ statusCode: 403, error: 'Forbidden', code: 'forbidden_group', message: expect.any(String) });
+      }
+      expect((await request(t.server).delete('/t/notes/7').set(seedHeaders(staff))).body.code).toBe('forbidden_group');
+      expect((await request(t.server).delete('/t/notes/7').set(seedHeaders(admin))).body).toEqual({ removed: '7' });
+    });
+
+    it('@Scopes: 201 with the scope, 403 forbidden_scope otherwise', async () => {
+      const writer = await idp.issueTokens({ scopes: ['notes/read', 'notes/write'] });
+      const reader = await idp.issueTokens({ scopes: ['notes/read'] });
+      const ok = await request(t.server).post('/t/notes').set(seedHeaders(writer)).send({ text: 'hi' });
+      expect(ok.status).toBe(201);
+      expect(ok.body).toEqual({ created: { text: 'hi' } });
+      const res = await request(t.server).post('/t/notes').set(seedHeaders(reader)).send({ text: 'hi' });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('forbidden_scope');
+    });
+
+    it('verifies once when the global guard and @UseGuards(CognitoGuard) both run', async () => {
+      const jwt = t.app.get(JwtValidationService);
+      const spy = jest.spyOn(jwt, 'verifyAccessToken');
+      const tokens = await idp.issueTokens({ sub: 'twice' });
+      const res = await request(t.server).get('/guarded/me').set(seedHeaders(tokens));
+      expect(res.body).toEqual({ sub: 'twice' });
+      expect(spy).toHaveBeenCalledTimes(1);
+      spy.mockRestore();
+    });
+
+    it('answers a repeated token from the verified-token cache', async () => {
+      const jwt = t.app.get(JwtValidationService);
+      const tokens = await idp.issueTokens();
+      const before = jwt.cachedTokenCount;
+      await request(t.server).get('/t/me').set(seedHeaders(tokens)).expect(200);
+      expect(jwt.cachedTokenCount).toBe(before + 2);
+      await request(t.server).get('/t/me').set(seedHeaders(tokens)).expect(200);
+      expect(jwt.cachedTokenCount).toBe(before + 2);
+    });
+  });
+
+  it('access mode: the Bearer access token alone is enough; an ID token sent along is still paired', async () => {
+    const t = await createTestApp({ ...idp.moduleOptions(), tokenUse: 'access' });
+    try {
+      const tokens = await idp.issueTokens({ sub: 'acc-1', groups: ['admin'] });
+      const res = await request(t.server).get('/t/me').set('Authorization', `Bearer ${tokens.accessToken}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ sub: 'acc-1', username: 'acc-1', groups: ['admin'], clientId: 'client-a' });
+      expect((await request(t.server).get('/t/me').set({ ACCESSTOKEN: tokens.accessToken })).status).toBe(200);
+      const other = await idp.issueTokens({ sub: 'someone-else' });
+      const mismatch = await request(t.server).get('/t/me').set({ Authorization: `Bearer ${tokens.accessToken}`, IDTOKEN: other.idToken });
+      expect(mismatch.body.code).toBe('token_mismatch');
+      const idOnly = await request(t.server).get('/t/me').set({ IDTOKEN: tokens.idToken });
+      expect(idOnly.status).toBe(401);
+      expect(idOnly.body.code).toBe('token_missing');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('id mode: the ID token alone is enough', async () => {
+    const t = await createTestApp({ ...idp.moduleOptions(), tokenUse: 'id' });
+    try {
+      const tokens = await idp.issueTokens({ sub: 'id-1', email: 'id1@example.test' });
+      const res = await request(t.server).get('/t/email').set({ IDTOKEN: tokens.idToken });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ email: 'id1@example.test' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('cookies: tokens read from AccessToken / IdToken cookies; a header wins over a cookie; blank cookies are absent', async () => {
+    const t = await createTestApp({ ...idp.moduleOptions(), cookies: { enabled: true } });
+    try {
+      const alice = await idp.issueTokens({ sub: 'alice' });
+      const bob = await idp.issueTokens({ sub: 'bob' });
+      const cookie = `AccessToken=${alice.accessToken}; IdToken=${alice.idToken}`;
+      expect((await request(t.server).get('/t/me').set('Cookie', cookie)).body.sub).toBe('alice');
+      const both = await request(t.server).get('/t/me').set('Cookie', cookie).set(seedHeaders(bob));
+      expect(both.body.sub).toBe('bob');
+      const blank = await request(t.server).get('/t/me').set('Cookie', 'AccessToken=; IdToken=  ');
+      expect(blank.body.code).toBe('token_missing');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('globalGuard: false leaves routes open unless @UseGuards(CognitoGuard), which then protects them', async () => {
+    const t = await createTestApp({ ...idp.moduleOptions(), globalGuard: false });
+    try {
+      expect((await request(t.server).get('/t/me')).status).toBe(200);
+      expect((await request(t.server).get('/guarded/me')).status).toBe(401);
+      const tokens = await idp.issueTokens({ sub: 'g-1' });
+      expect((await request(t.server).get('/guarded/me').set(seedHeaders(tokens))).body).toEqual({ sub: 'g-1' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  // Nest's documented pattern: the global guard is APP_GUARD useExisting CognitoGuard, so
+  // overrideProvider(CognitoGuard) replaces it; overrideGuard(CognitoGuard) replaces @UseGuards uses.
+  describe('replacing the guard in tests', () => {
+    @Controller('x')
+    @UseGuards(CognitoGuard)
+    class XController {
+      @Get() get(@CurrentUser() user: unknown) {
+        return { user: user ?? null };
+      }
+    }
+
+    async function statuses(globalGuard: boolean, override?: 'guard' | 'provider'): Promise<number[]> {
+      let builder = Test.createTestingModule({
+        imports: [CognitoAuthModule.forRoot({ ...idp.moduleOptions(), globalGuard })],
+        controllers: [XController, ProbeController],
+      }).setLogger(new CaptureLogger());
+      const fake = { canActivate: () => true };
+      if (override === 'guard') builder = builder.overrideGuard(CognitoGuard).useValue(fake);
+      if (override === 'provider') builder = builder.overrideProvider(CognitoGuard).useValue(fake);
+      const app = (await builder.compile()).createNestApplication({ logger: new CaptureLogger() });
+      await app.init();
+      try {
+        return [(await request(app.getHttpServer()).get('/x')).status, (await request(app.getHttpServer()).get('/t/admin')).status];
+      } finally {
+        await app.close();
+      }
+    }
+
+    it('overrideGuard(CognitoGuard) replaces @UseGuards(CognitoGuard)', async () => {
+      expect(await statuses(false)).toEqual([401, 200]);
+      expect(await statuses(false, 'guard')).toEqual([200, 200]);
+    });
+
+    it('overrideProvider(CognitoGuard) replaces the global guard', async () => {
+      expect(await statuses(true)).toEqual([401, 401]);
+      // /x still meets its own @UseGuards instance; /t/admin only the global one.
+      expect((await statuses(true, 'provider'))[1]).toBe(200);
+    });
+  });
+
+  describe('settings', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    it('forRoot() with no argument reads the seed environment names', async () => {
+      Object.assign(process.env, idp.env());
+      const t = await createTestApp({});
+      try {
+        const tokens = await idp.issueTokens({ sub: 'env-1' });
+        expect((await request(t.server).get('/t/me').set(seedHeaders(tokens))).body.sub).toBe('env-1');
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('forRoot({ ... }) options win over the environment', async () => {
+      Object.assign(process.env, idp.env(), { COGNITO_TOKEN_USE: 'id' });
+      const t = await createTestApp({ tokenUse: 'access' });
+      try {
+        const tokens = await idp.issueTokens();
+        expect((await request(t.server).get('/t/me').set('Authorization', `Bearer ${tokens.accessToken}`)).status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('forRootAsync with ConfigService', async () => {
+      const env = idp.env();
+      const t = await createTestApp(
+        {
+          async: {
+            imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => env] })],
+            inject: [ConfigService],
+            useFactory: (config: ConfigService) => ({
+              userPoolId: config.getOrThrow<string>('COGNITO_POOL_ID'),
+              clientId: config.getOrThrow<string>('APP_CLIENT_ID'),
+              endpoint: config.getOrThrow<string>('COGNITO_ENDPOINT'),
+              tokenUse: 'access' as const,
+            }),
+          },
+        },
+      );
+      try {
+        const tokens = await idp.issueTokens({ sub: 'async-1' });
+        expect((await request(t.server).get('/t/me').set('Authorization', `Bearer ${tokens.accessToken}`)).body.sub).toBe('async-1');
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('a bad setting stops start-up with an error naming the environment variable', async () => {
+      Object.assign(process.env, idp.env(), { COGNITO_USER_FIELD_MAPPING: '{oops' });
+      await expect(createTestApp({})).rejects.toThrow(/COGNITO_USER_FIELD_MAPPING/);
+      process.env.COGNITO_USER_FIELD_MAPPING = '{"sub":"sub"}';
+      process.env.COGNITO_TOKEN_USE = 'everything';
+      await expect(createTestApp({})).rejects.toThrow(/COGNITO_TOKEN_USE/);
+      await expect(createTestApp({ userPoolId: 'bad-pool' })).rejects.toThrow(/userPoolId/);
+    });
+  });
+});
+
+void GuardedController;

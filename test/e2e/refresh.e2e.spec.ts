@@ -1,0 +1,237 @@
+import request from 'supertest';
+import { JwtValidationService, type CognitoAuthForRootOptions } from '../../src/index.js';
+import { TestIdentityProvider } from '../../src/testing/index.js';
+import { findLeaks } from '../support/capture-logger.js';
+import { type CognitoLocal, type ProvisionedPool, provisionCognitoLocal, startCognitoLocal } from '../support/cognito-local.js';
+import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setCookies(res: request.Response): string[] {
+  const raw = res.headers['set-cookie'] as unknown;
+  return Array.isArray(raw) ? (raw as string[]) : raw ? [String(raw)] : [];
+}
+
+function cookieNamed(res: request.Response, name: string): string | undefined {
+  return setCookies(res).find((c) => c.startsWith(`${name}=`));
+}
+
+function cookieValue(cookie: string | undefined): string | undefined {
+  return cookie ? decodeURIComponent(cookie.split(';')[0].split('=').slice(1).join('=')) : undefined;
+}
+
+describe('transparent refresh against cognito-local (real SDK calls, real tokens)', () => {
+  let local: CognitoLocal;
+  let pool: ProvisionedPool;
+
+  beforeAll(async () => {
+    local = await startCognitoLocal();
+    // Tokens valid for 1 s: the pair is really expired a moment after login.
+    pool = await provisionCognitoLocal(local.endpoint, {
+      tokenValiditySeconds: 1,
+      users: [{ username: 'dora', password: 'Dora-Passw0rd!', email: 'dora@example.test' }],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  const options = (extra: Partial<CognitoAuthForRootOptions> = {}): CognitoAuthForRootOptions => ({
+    userPoolId: pool.userPoolId,
+    clientId: pool.clientId,
+    endpoint: local.endpoint,
+    clockToleranceSeconds: 0,
+    ...extra,
+  });
+
+  async function expiredLogin() {
+    const tokens = await pool.login('dora', 'Dora-Passw0rd!');
+    await sleep(2100);
+    return tokens;
+  }
+
+  it('an expired pair with a valid refresh token: 200, new tokens in the headers, and they verify', async () => {
+    const t = await createTestApp(options());
+    try {
+      const tokens = await expiredLogin();
+      expect((await request(t.server).get('/t/me').set(seedHeaders({ ...tokens, refreshToken: undefined }))).body.code).toBe('token_expired');
+      const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
+      expect(res.status).toBe(200);
+      expect(res.body.username).toBe('dora');
+      const access = res.headers['accesstoken'];
+      const id = res.headers['idtoken'];
+      expect(access).toBeTruthy();
+      expect(id).toBeTruthy();
+      expect(access).not.toBe(tokens.accessToken);
+      expect(res.headers['access-control-expose-headers']).toContain('ACCESSTOKEN');
+      expect(res.headers['access-control-expose-headers']).toContain('IDTOKEN');
+      const verified = await t.app.get(JwtValidationService).verifyPair(id, access);
+      expect(verified.id['cognito:username']).toBe('dora');
+      expect(findLeaks([res.text, ...t.logger.lines], [tokens.accessToken, tokens.idToken, tokens.refreshToken, access, id])).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the same in cookie mode, with the new cookies and their attributes', async () => {
+    const t = await createTestApp(options({ cookies: { enabled: true } }));
+    try {
+      const tokens = await expiredLogin();
+      const res = await request(t.server)
+        .get('/t/me')
+        .set('Cookie', `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}; RefreshToken=${tokens.refreshToken}`);
+      expect(res.status).toBe(200);
+      for (const name of ['AccessToken', 'IdToken']) {
+        const cookie = cookieNamed(res, name);
+        expect(cookie).toBeDefined();
+        expect(cookie).toMatch(/; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/);
+      }
+      expect(cookieValue(cookieNamed(res, 'AccessToken'))).toBe(res.headers['accesstoken']);
+      // cognito-local does not rotate: the refresh token cookie is left as it was.
+      expect(cookieNamed(res, 'RefreshToken')).toBeUndefined();
+      const again = await request(t.server)
+        .get('/t/me')
+        .set('Cookie', `AccessToken=${res.headers['accesstoken']}; IdToken=${res.headers['idtoken']}`);
+      expect(again.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a revoked refresh token: 401 refresh_failed and, in cookie mode, the cookies cleared', async () => {
+    const t = await createTestApp(options({ cookies: { enabled: true } }));
+    try {
+      const tokens = await expiredLogin();
+      await t.app.get(JwtValidationService); // the app is up
+      const { CognitoIdentityProviderClient, RevokeTokenCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+      const client = new CognitoIdentityProviderClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+      await client.send(new RevokeTokenCommand({ Token: tokens.refreshToken, ClientId: pool.clientId }));
+      client.destroy();
+      const res = await request(t.server)
+        .get('/t/me')
+        .set('Cookie', `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}; RefreshToken=${tokens.refreshToken}`);
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('refresh_failed');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="cognito", error="invalid_token"');
+      for (const name of ['AccessToken', 'IdToken', 'RefreshToken']) expect(cookieNamed(res, name)).toMatch(/^[A-Za-z]+=; Path=\/; Max-Age=0;/);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('transparent refresh with the test identity provider', () => {
+  let idp: TestIdentityProvider;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start({ clients: [{ clientId: 'public-client' }, { clientId: 'secret-client', clientSecret: 'shh-its-a-secret' }] });
+    t = await createTestApp({ ...idp.moduleOptions(), cognitoTimeoutMs: 800, cookies: { enabled: true, secure: false, sameSite: 'strict', maxAgeSeconds: 3600 } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+  beforeEach(() => {
+    idp.refresh.mode = 'ok';
+    idp.refresh.delayMs = 0;
+    idp.refresh.issueAs = undefined;
+    idp.resetStats();
+  });
+
+  it('a secret client: SECRET_HASH verified by the provider, and the new tokens returned', async () => {
+    const tokens = await idp.issueTokens({ clientId: 'secret-client', sub: 'sec-1', username: 'sec-user', expiresInSeconds: -60 });
+    const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
+    expect(res.status).toBe(200);
+    expect(res.body.sub).toBe('sec-1');
+    expect(idp.stats.initiateAuth).toBe(1);
+    expect(cookieNamed(res, 'AccessToken')).toMatch(/; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict$/);
+  });
+
+  it('50 concurrent requests with one expired pair make exactly one InitiateAuth', async () => {
+    const tokens = await idp.issueTokens({ expiresInSeconds: -60, sub: 'storm' });
+    const res = await Promise.all(Array.from({ length: 50 }, () => request(t.server).get('/t/me').set(seedHeaders(tokens))));
+    expect(res.map((r) => r.status)).toEqual(Array(50).fill(200));
+    expect(new Set(res.map((r) => r.headers['accesstoken'])).size).toBe(1);
+    expect(idp.stats.initiateAuth).toBe(1);
+  });
+
+  it('throttling: 503 auth_unavailable with Retry-After', async () => {
+    idp.refresh.mode = 'throttle';
+    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('auth_unavailable');
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('a hanging endpoint: 503 within the timeout', async () => {
+    idp.refresh.mode = 'hang';
+    const started = Date.now();
+    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(800 + 700);
+  });
+
+  it('refreshed tokens of another user: 401 token_mismatch', async () => {
+    idp.refresh.issueAs = () => ({ sub: 'somebody-else' });
+    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60, sub: 'victim' })));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('token_mismatch');
+    expect(res.headers['accesstoken']).toBeUndefined();
+  });
+
+  it('refreshed tokens signed by an unknown key are not trusted', async () => {
+    const rogue = await idp.createKey();
+    idp.refresh.issueAs = () => ({ key: rogue });
+    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('token_invalid');
+    expect(res.headers['accesstoken']).toBeUndefined();
+  });
+
+  it('refuses to refresh a pair that fails anything but expiry', async () => {
+    const alice = await idp.issueTokens({ expiresInSeconds: -60, sub: 'alice' });
+    const bob = await idp.issueTokens({ expiresInSeconds: -60, sub: 'bob' });
+    const res = await request(t.server).get('/t/me').set({ ACCESSTOKEN: alice.accessToken, IDTOKEN: bob.idToken, REFRESHTOKEN: alice.refreshToken });
+    expect(res.body.code).toBe('token_mismatch');
+    const forged = await idp.issueTokens({ expiresInSeconds: -60, key: await idp.createKey() });
+    expect((await request(t.server).get('/t/me').set(seedHeaders(forged))).body.code).toBe('token_invalid');
+    expect(idp.stats.initiateAuth).toBe(0);
+  });
+
+  it('Cognito refusing the refresh token: 401 refresh_failed, cookies cleared', async () => {
+    idp.refresh.mode = 'not-authorized';
+    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('refresh_failed');
+    expect(cookieNamed(res, 'RefreshToken')).toMatch(/Max-Age=0/);
+  });
+
+  it('autoRefresh off: an expired pair is token_expired even with a refresh token', async () => {
+    const off = await createTestApp({ ...idp.moduleOptions(), autoRefresh: false });
+    try {
+      const res = await request(off.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+      expect(res.body.code).toBe('token_expired');
+      expect(idp.stats.initiateAuth).toBe(0);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('refresh-token rotation: GetTokensFromRefreshToken, and the rotated refresh token handed back', async () => {
+    const rot = await createTestApp({ ...idp.moduleOptions(), refreshTokenRotation: true, cookies: { enabled: true } });
+    try {
+      const tokens = await idp.issueTokens({ expiresInSeconds: -60 });
+      const res = await request(rot.server).get('/t/me').set(seedHeaders(tokens));
+      expect(res.status).toBe(200);
+      expect(idp.stats.getTokensFromRefreshToken).toBe(1);
+      const rotated = res.headers['refreshtoken'];
+      expect(rotated).toBeTruthy();
+      expect(rotated).not.toBe(tokens.refreshToken);
+      expect(res.headers['access-control-expose-headers']).toContain('REFRESHTOKEN');
+      expect(cookieValue(cookieNamed(res, 'RefreshToken'))).toBe(rotated);
+    } finally {
+      await rot.close();
+    }
+  });
+});
