@@ -303,13 +303,14 @@ export function describeDb(kind: DbKind, name: string, body: (db: DbContext) => 
 /**
  * A TCP proxy on a loopback port in front of a database server, to simulate the server going
  * away: `close()` stops listening (new connections are refused) and resets every open one.
+ * Start another on the same `listenPort` to bring the server back.
  */
 export interface TcpProxy {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(targetHost: string, targetPort: number, listenPort = 0): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, targetHost);
@@ -322,7 +323,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
