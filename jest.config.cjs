@@ -9,5 +9,7 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+  // Fuzz/fault suites run in `npm run test:security`, the soak in `npm run soak`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/security/', '<rootDir>/test/soak/'],
   testTimeout: 30000,
 };
