@@ -141,4 +141,6 @@ export interface ResolvedUserSyncSettings {
   readonly tokenField: string;
   readonly fieldMapping: Readonly<Record<string, string>>;
   readonly updateOnLogin: boolean;
+  /** Where `lookupField` and `fieldMapping` came from (option or environment variable), for start-up errors. */
+  readonly sources: { readonly lookupField: string; readonly fieldMapping: string };
 }

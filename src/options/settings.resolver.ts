@@ -209,12 +209,12 @@ function resolveUsers(
     throw new CognitoConfigError('users', 'must be an options object or false');
   }
   const u = o.users || {};
-  const field = (option: string, given: string | undefined, envName: string, fallback: string): string => {
+  const field = (option: string, given: string | undefined, envName: string, fallback: string): Sourced<string> => {
     if (given !== undefined) {
       if (typeof given !== 'string' || given.trim() === '') throw new CognitoConfigError(option, 'must be a non-empty string');
-      return given.trim();
+      return { value: given.trim(), source: option };
     }
-    return read([envName])?.value ?? fallback;
+    return read([envName]) ?? { value: fallback, source: option };
   };
   const flag = (option: string, given: boolean | undefined, envName: string, fallback: boolean): boolean => {
     if (given !== undefined) {
@@ -251,15 +251,17 @@ function resolveUsers(
     }
   }
 
+  const lookupField = field('users.lookupField', u.lookupField, 'COGNITO_USER_MODEL_FIELD_REF_FIELD', 'sub');
   return {
     explicit,
     entity: u.entity,
     dataSource: u.dataSource,
     autoCreate: flag('users.autoCreate', u.autoCreate, 'AUTO_CREATE_USER', true),
-    lookupField: field('users.lookupField', u.lookupField, 'COGNITO_USER_MODEL_FIELD_REF_FIELD', 'sub'),
-    tokenField: field('users.tokenField', u.tokenField, 'COGNITO_TOKEN_REF_FIELD', 'sub'),
+    lookupField: lookupField.value,
+    tokenField: field('users.tokenField', u.tokenField, 'COGNITO_TOKEN_REF_FIELD', 'sub').value,
     fieldMapping: Object.freeze(fieldMapping),
     updateOnLogin: flag('users.updateOnLogin', u.updateOnLogin, 'COGNITO_UPDATE_USER_ON_LOGIN', true),
+    sources: { lookupField: lookupField.source, fieldMapping: mappingSource },
   };
 }
 

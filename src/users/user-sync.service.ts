@@ -224,29 +224,29 @@ export class UserSyncService implements OnModuleInit {
 
     const lookupColumn = writableColumn(metadata, users.lookupField);
     if (typeof lookupColumn === 'string') {
-      throw new CognitoConfigError('users.lookupField', `"${users.lookupField}" ${lookupColumn} of entity ${entityName}`);
+      throw new CognitoConfigError(users.sources.lookupField, `"${users.lookupField}" ${lookupColumn} of entity ${entityName}`);
     }
     if (!isUniqueColumn(metadata, lookupColumn)) {
       throw new CognitoConfigError(
-        'users.lookupField',
+        users.sources.lookupField,
         `column "${users.lookupField}" of entity ${entityName} must be unique (unique: true, a primary key, or a ` +
           'single-column unique index or constraint): a unique constraint is required for race-free user creation',
       );
     }
     const lookup = planColumn(dataSource, lookupColumn);
     if (typeof lookup === 'string') {
-      throw new CognitoConfigError('users.lookupField', `column "${users.lookupField}" of entity ${entityName}: ${lookup}`);
+      throw new CognitoConfigError(users.sources.lookupField, `column "${users.lookupField}" of entity ${entityName}: ${lookup}`);
     }
 
     const mapped: { plan: ColumnPlan; claim: string }[] = [];
     for (const [field, claim] of Object.entries(users.fieldMapping)) {
       const column = writableColumn(metadata, field);
       if (typeof column === 'string') {
-        throw new CognitoConfigError('users.fieldMapping', `"${field}" ${column} of entity ${entityName}`);
+        throw new CognitoConfigError(users.sources.fieldMapping, `"${field}" ${column} of entity ${entityName}`);
       }
       const plan = planColumn(dataSource, column);
       if (typeof plan === 'string') {
-        throw new CognitoConfigError('users.fieldMapping', `column "${field}" of entity ${entityName}: ${plan}`);
+        throw new CognitoConfigError(users.sources.fieldMapping, `column "${field}" of entity ${entityName}: ${plan}`);
       }
       if (column !== lookupColumn) mapped.push({ plan, claim });
     }

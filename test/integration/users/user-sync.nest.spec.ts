@@ -151,4 +151,18 @@ describe('UserSyncService in a Nest app', () => {
     expect(error).toBeInstanceOf(CognitoConfigError);
     expect((error as Error).message).toMatch(/users\.lookupField.*NestLooseUser.*unique/s);
   });
+
+  it('names the environment variable when the faulty setting came from the environment', async () => {
+    const { resolveCognitoSettings } = await import('../../../src/options/settings.resolver.js');
+    const env: Record<string, string> = {
+      COGNITO_POOL_ID: 'eu-west-1_Abc1',
+      APP_CLIENT_ID: 'c1',
+      COGNITO_USER_MODEL_FIELD_REF_FIELD: 'sub',
+      COGNITO_USER_FIELD_MAPPING: '{"sub":"sub","nickname":"nickname"}',
+    };
+    const fromEnv = resolveCognitoSettings({ users: { entity: NestLooseUser } }, (n) => env[n]);
+    const error = await start([typeOrm(undefined, [NestLooseUser])], fromEnv).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CognitoConfigError);
+    expect((error as CognitoConfigError).setting).toMatch(/^COGNITO_USER_MODEL_FIELD_REF_FIELD$|^COGNITO_USER_FIELD_MAPPING$/);
+  });
 });
