@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module.js';
+import { describeDatabase, listenAddress } from './config.js';
+
+/** One line per request: method, path (no query string), status, time. Never headers or cookies. */
+function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const refreshed = res.getHeader('ACCESSTOKEN') !== undefined && req.path !== '/auth/login' ? ' (tokens refreshed)' : '';
+      logger.log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)} ms${refreshed}`);
+    });
+    next();
+  };
+}
+
+async function bootstrap(): Promise<void> {
+  const { port, host } = listenAddress();
+  const app = await NestFactory.create(AppModule, { abortOnError: false });
+  app.enableShutdownHooks();
+  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void };
+  express.disable('x-powered-by');
+  app.use(requestLog(new Logger('HTTP')));
+  await app.listen(port, host);
+  const shown = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  new Logger('SampleApp').log(`Listening on http://${shown}:${port} (database ${describeDatabase()})`);
+}
+
+bootstrap().catch((error: unknown) => {
+  // Start-up errors (bad settings name their variable) without a stack full of framework frames.
+  console.error(`sample-app failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
