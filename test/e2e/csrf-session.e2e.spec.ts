@@ -2,6 +2,7 @@ import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import request from 'supertest';
 import { CognitoSessionService, Public } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
+import { setCookies } from '../support/cookies.js';
 import { createTestApp, ProbeController, seedHeaders, type TestApp } from '../support/test-app.js';
 
 @Controller('auth')
@@ -16,10 +17,6 @@ class LogoutController {
   }
 }
 
-function setCookies(res: request.Response): string[] {
-  const raw = res.headers['set-cookie'] as unknown;
-  return Array.isArray(raw) ? (raw as string[]) : raw ? [String(raw)] : [];
-}
 
 describe('CSRF double-submit and the session helper (cookie mode)', () => {
   let idp: TestIdentityProvider;

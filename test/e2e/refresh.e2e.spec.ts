@@ -3,22 +3,13 @@ import { JwtValidationService, type CognitoAuthForRootOptions } from '../../src/
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { findLeaks } from '../support/capture-logger.js';
 import { type CognitoLocal, type ProvisionedPool, provisionCognitoLocal, startCognitoLocal } from '../support/cognito-local.js';
+import { cookieNamed, cookieValue } from '../support/cookies.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function setCookies(res: request.Response): string[] {
-  const raw = res.headers['set-cookie'] as unknown;
-  return Array.isArray(raw) ? (raw as string[]) : raw ? [String(raw)] : [];
-}
 
-function cookieNamed(res: request.Response, name: string): string | undefined {
-  return setCookies(res).find((c) => c.startsWith(`${name}=`));
-}
 
-function cookieValue(cookie: string | undefined): string | undefined {
-  return cookie ? decodeURIComponent(cookie.split(';')[0].split('=').slice(1).join('=')) : undefined;
-}
 
 describe('transparent refresh against cognito-local (real SDK calls, real tokens)', () => {
   let local: CognitoLocal;
