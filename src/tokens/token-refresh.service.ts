@@ -177,6 +177,16 @@ export class TokenRefreshService implements OnModuleDestroy {
     );
   }
 
+  /** Refreshes in flight now (one per refresh token, however many requests wait on it). */
+  get inFlightRefreshCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Recent successful refreshes kept (bounded to 1000, 10 s each). */
+  get recentRefreshCount(): number {
+    return this.recent.size;
+  }
+
   /** Closes the SDK client's sockets. */
   onModuleDestroy(): void {
     this.client.destroy();
