@@ -4,7 +4,7 @@ import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
 import type { RefreshedTokens } from '../tokens/token.types.js';
-import { type CookieAttributes, serializeCookie } from './cookies.js';
+import { type CookieAttributes, CSRF_COOKIE, serializeCookie } from './cookies.js';
 import { appendResponseHeader, setResponseHeader } from './http-response.js';
 import { extractTokens, type RequestHeadersLike } from './token-extractor.js';
 
@@ -24,7 +24,7 @@ export interface SessionTokens {
 @Injectable()
 export class CognitoSessionService {
   /** Name of the double-submit CSRF cookie. */
-  static readonly CSRF_COOKIE = 'csrf_token';
+  static readonly CSRF_COOKIE = CSRF_COOKIE;
 
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,

@@ -9,32 +9,40 @@ export interface CookieAttributes {
   readonly domain: string | undefined;
 }
 
-const MAX_COOKIES = 64;
+/** Name of the double-submit CSRF cookie. */
+export const CSRF_COOKIE = 'csrf_token';
 
 /**
- * Parses a `Cookie` header into name → value (first occurrence wins), without cookie-parser.
- * Bounded: at most 64 pairs are read.
+ * Reads the cookies named in `wanted` from a `Cookie` header (first occurrence wins), without
+ * cookie-parser. Every pair is scanned, so token cookies behind many others (set by a sibling
+ * subdomain, say) are still found; the work is bounded by Node's header size limit, and only the
+ * wanted values are kept or decoded.
  */
-export function parseCookies(header: string | undefined): Map<string, string> {
+export function parseCookies(header: string | undefined, wanted: ReadonlySet<string>): Map<string, string> {
   const cookies = new Map<string, string>();
   if (!header) return cookies;
-  let count = 0;
-  for (const part of header.split(';')) {
-    if (++count > MAX_COOKIES) break;
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (!name || cookies.has(name)) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      value = value.includes('%') ? decodeURIComponent(value) : value;
-    } catch {
-      // Not percent-encoded after all: keep it as sent.
+  let start = 0;
+  while (start < header.length && cookies.size < wanted.size) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end) {
+      const name = header.slice(start, eq).trim();
+      if (wanted.has(name) && !cookies.has(name)) cookies.set(name, decodeValue(header.slice(eq + 1, end).trim()));
     }
-    cookies.set(name, value);
+    start = end + 1;
   }
   return cookies;
+}
+
+function decodeValue(raw: string): string {
+  const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // Not percent-encoded after all: keep it as sent.
+  }
 }
 
 /** One `Set-Cookie` value with `Path=/` and the given attributes. */

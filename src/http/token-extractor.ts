@@ -1,5 +1,5 @@
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import { parseCookies } from './cookies.js';
+import { CSRF_COOKIE, parseCookies } from './cookies.js';
 
 /** The tokens a request carries, and where they came from. */
 export interface ExtractedTokens {
@@ -15,6 +15,19 @@ export interface ExtractedTokens {
 /** The part of a request the extractor reads. */
 export interface RequestHeadersLike {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+const cookieNameSets = new WeakMap<CognitoAuthSettings, ReadonlySet<string>>();
+
+/** The cookies the library reads: the three token cookies and the CSRF cookie. */
+function cookieNamesOf(settings: CognitoAuthSettings): ReadonlySet<string> {
+  let names = cookieNameSets.get(settings);
+  if (!names) {
+    const n = settings.cookies.names;
+    names = new Set([n.access, n.id, n.refresh, CSRF_COOKIE]);
+    cookieNameSets.set(settings, names);
+  }
+  return names;
 }
 
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
@@ -49,9 +62,9 @@ export function extractTokens(req: RequestHeadersLike, settings: CognitoAuthSett
   let refresh = headerValue(req, 'refreshtoken');
   if (!settings.cookies.enabled) return { access, id, refresh, fromCookies: false, cookies: NO_COOKIES };
 
-  const cookies = parseCookies(headerValue(req, 'cookie'));
-  let fromCookies = false;
   const names = settings.cookies.names;
+  const cookies = parseCookies(headerValue(req, 'cookie'), cookieNamesOf(settings));
+  let fromCookies = false;
   if (access === undefined && (access = nonEmpty(cookies.get(names.access))) !== undefined) fromCookies = true;
   if (id === undefined && (id = nonEmpty(cookies.get(names.id))) !== undefined) fromCookies = true;
   if (refresh === undefined && (refresh = nonEmpty(cookies.get(names.refresh))) !== undefined) fromCookies = true;

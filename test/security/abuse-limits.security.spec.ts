@@ -105,12 +105,11 @@ describe('abuse limits', () => {
     expect(first.length).toBeLessThan(16_000);
     const res = await expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: first } }, [{ status: 200, sub: 'abuse-ok' }], [good.accessToken, good.idToken]);
     expect(res.ms).toBeLessThan(500);
-    // Behind 2000 other cookies the library may stop reading (it reads 64): either answer is fine.
-    const tail = await expectAnswer(
-      { method: 'GET', path: '/t/me', headers: { Cookie: last } },
-      [{ status: 200, sub: 'abuse-ok' }, { status: 401, code: 'token_missing', www: 'realm' }],
-      [good.accessToken, good.idToken],
-    );
+    // Token cookies behind 2000 others (a sibling subdomain's, say) are still found.
+    const tail = await expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: last } }, [{ status: 200, sub: 'abuse-ok' }], [
+      good.accessToken,
+      good.idToken,
+    ]);
     tally.note(`token cookies after 2000 others: ${tail.status} ${codeOf(tail.body) ?? ''}`.trim());
     const burst = await pool(Array.from({ length: 200 }, (_, i) => i), 16, (i) =>
       expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: i % 2 ? first : `${filler}; x=${i}` } }, i % 2 ? [{ status: 200, sub: 'abuse-ok' }] : [{ status: 401, code: 'token_missing', www: 'realm' }], [
