@@ -22,7 +22,7 @@ import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, VerifiedTokens } f
 import { UserSyncService } from '../users/user-sync.service.js';
 import { CognitoSessionService } from './cognito-session.service.js';
 import { setResponseHeader } from './http-response.js';
-import { buildPrincipal, COGNITO_REQUEST_STATE, type CognitoRequest, type CognitoRequestState } from './request-state.js';
+import { COGNITO_REQUEST_STATE, principalOf, type CognitoRequest, type CognitoRequestState } from './request-state.js';
 import { extractTokens, type ExtractedTokens, type RequestHeadersLike } from './token-extractor.js';
 
 type Outcome = { state: CognitoRequestState; error?: undefined } | { state?: undefined; error: CognitoAuthError };
@@ -34,6 +34,8 @@ const REALM = 'Bearer realm="cognito"';
 // Shared by every guard instance: the global guard and each @UseGuards(CognitoGuard) are
 // separate instances, and a request that meets several must be authenticated once.
 const outcomes = new WeakMap<object, Promise<Outcome>>();
+// Cached claims objects are one per token: a pair checked once need not be checked again.
+const checkedPairs = new WeakMap<CognitoIdTokenClaims, CognitoAccessTokenClaims>();
 
 /**
  * The one guard of the library (DESIGN.md section 3): extracts the tokens, verifies them (and
@@ -88,7 +90,7 @@ export class CognitoGuard implements CanActivate {
         this.checkCsrf(req, extracted);
       }
       const tokens = await this.verify(extracted, res);
-      const principal = buildPrincipal(tokens);
+      const principal = principalOf(tokens);
       const user = this.users.enabled ? await this.users.resolveUser(tokens) : principal;
       const state: CognitoRequestState = Object.freeze({ tokens, principal, user });
       req[COGNITO_REQUEST_STATE] = state;
@@ -122,6 +124,17 @@ export class CognitoGuard implements CanActivate {
 
   /** Verifies each token, then the pair; refreshes when the only fault is expiry. */
   private async verify(t: ExtractedTokens, res: unknown): Promise<VerifiedTokens> {
+    // Fast path: every token sent was verified before and is still valid.
+    const accessHit = t.access ? (this.jwt.cachedClaims(t.access, 'access') as CognitoAccessTokenClaims | undefined) : undefined;
+    const idHit = t.id ? (this.jwt.cachedClaims(t.id, 'id') as CognitoIdTokenClaims | undefined) : undefined;
+    if ((!t.access || accessHit) && (!t.id || idHit)) {
+      if (accessHit && idHit && checkedPairs.get(idHit) !== accessHit) {
+        this.jwt.checkPair(idHit, accessHit, t.access!);
+        checkedPairs.set(idHit, accessHit);
+      }
+      return { access: accessHit, id: idHit };
+    }
+
     const [access, id] = await Promise.all([
       t.access ? settle(this.jwt.verifyAccessToken(t.access)) : undefined,
       t.id ? settle(this.jwt.verifyIdToken(t.id)) : undefined,

@@ -22,6 +22,20 @@ export function getRequestState(req: unknown): CognitoRequestState | undefined {
   return (req as CognitoRequest | undefined)?.[COGNITO_REQUEST_STATE];
 }
 
+// Cached claims objects are one per token, so the principal of a token seen again is reused.
+const principals = new WeakMap<object, { other: object | undefined; principal: CognitoPrincipal }>();
+
+/** The principal of verified claims, built once per (ID, access) claims pair. */
+export function principalOf(tokens: VerifiedTokens): CognitoPrincipal {
+  const key = (tokens.id ?? tokens.access)!;
+  const other = tokens.id ? tokens.access : undefined;
+  const memo = principals.get(key);
+  if (memo && memo.other === other) return memo.principal;
+  const principal = buildPrincipal(tokens);
+  principals.set(key, { other, principal });
+  return principal;
+}
+
 /** Builds the principal from verified claims; the ID token's claims win where both have one. */
 export function buildPrincipal(tokens: VerifiedTokens): CognitoPrincipal {
   const { access, id } = tokens;
