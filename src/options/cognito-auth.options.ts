@@ -40,6 +40,12 @@ export interface CognitoUserSyncOptions {
   fieldMapping?: Record<string, string>;
   /** Write changed mapped fields back on each login (`COGNITO_UPDATE_USER_ON_LOGIN`). Default true. */
   updateOnLogin?: boolean;
+  /**
+   * Seconds a resolved user is kept in memory (per process, bounded) so a repeat caller costs no
+   * query (`COGNITO_USER_CACHE_TTL`). Changed claims still go to the database at once; a change
+   * made in the database reaches requests within this time. 0 turns it off. Default 5.
+   */
+  cacheTtlSeconds?: number;
 }
 
 /**
@@ -141,6 +147,7 @@ export interface ResolvedUserSyncSettings {
   readonly tokenField: string;
   readonly fieldMapping: Readonly<Record<string, string>>;
   readonly updateOnLogin: boolean;
+  readonly cacheTtlSeconds: number;
   /** Where `lookupField` and `fieldMapping` came from (option or environment variable), for start-up errors. */
   readonly sources: { readonly lookupField: string; readonly fieldMapping: string };
 }

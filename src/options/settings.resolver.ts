@@ -182,7 +182,7 @@ export function resolveCognitoSettings(
       names,
     },
     csrf: bool('csrf', o.csrf, 'USE_CSRF', false),
-    users: resolveUsers(o, read),
+    users: resolveUsers(o, read, int),
     clockToleranceSeconds: int('clockToleranceSeconds', o.clockToleranceSeconds, 'COGNITO_CLOCK_TOLERANCE', 5, 0),
     maxTokenLength: int('maxTokenLength', o.maxTokenLength, 'COGNITO_MAX_TOKEN_LENGTH', 8192, 64),
     jwksTimeoutMs: int('jwksTimeoutMs', o.jwksTimeoutMs, 'COGNITO_JWKS_TIMEOUT_MS', 3000, 1),
@@ -196,6 +196,7 @@ export function resolveCognitoSettings(
 function resolveUsers(
   o: CognitoAuthModuleOptions,
   read: (names: readonly string[]) => Sourced<string> | undefined,
+  int: (option: string, given: number | undefined, envName: string, fallback: number, min: number) => number,
 ): ResolvedUserSyncSettings | false {
   if (o.users === false) return false;
   let explicit = o.users !== undefined;
@@ -261,6 +262,7 @@ function resolveUsers(
     tokenField: field('users.tokenField', u.tokenField, 'COGNITO_TOKEN_REF_FIELD', 'sub').value,
     fieldMapping: Object.freeze(fieldMapping),
     updateOnLogin: flag('users.updateOnLogin', u.updateOnLogin, 'COGNITO_UPDATE_USER_ON_LOGIN', true),
+    cacheTtlSeconds: int('users.cacheTtlSeconds', u.cacheTtlSeconds, 'COGNITO_USER_CACHE_TTL', 5, 0),
     sources: { lookupField: lookupField.source, fieldMapping: mappingSource },
   };
 }

@@ -5,6 +5,7 @@ import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import { AuthUnavailableError, CognitoConfigError, UserNotRegisteredError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings, ResolvedUserSyncSettings } from '../options/cognito-auth.options.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
+import { VerifiedTokenCache } from '../tokens/verified-token.cache.js';
 import { CognitoUser } from './cognito-user.entity.js';
 import { type ColumnMetadata, type ColumnPlan, fitValue, planColumn, sameValue } from './column-values.js';
 import { typeorm } from './typeorm-runtime.js';
@@ -63,6 +64,8 @@ export class UserSyncService implements OnModuleInit {
   private dataSource: DataSource | undefined;
   private plan: SyncPlan | undefined;
   private readonly inFlight = new Map<string, Promise<ObjectLiteral>>();
+  /** Recently resolved users by lookup value (`users.cacheTtlSeconds`, at most 10,000). */
+  private readonly recentUsers = new VerifiedTokenCache<ObjectLiteral>(USER_CACHE_ENTRIES);
 
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
@@ -143,13 +146,46 @@ export class UserSyncService implements OnModuleInit {
     }
     const lookupValue = fitted.value;
 
-    // One database round per user at a time in this process: concurrent first requests share it.
+    // A caller seen in the last few seconds: no query, unless a mapped claim changed.
     const key = `${typeof lookupValue}:${String(lookupValue)}`;
+    const ttlMs = this.userCacheTtlMs();
+    if (ttlMs > 0) {
+      const known = this.recentUsers.get(key, Date.now());
+      if (known && !(plan.updateOnLogin && this.claimsChanged(plan, known, claims))) return copyOf(known);
+    }
+
+    // One database round per user at a time in this process: concurrent first requests share it.
     const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const promise = this.sync(plan, lookupValue, claims).finally(() => this.inFlight.delete(key));
+    if (pending) return pending.then(copyOf);
+    const promise = this.sync(plan, lookupValue, claims)
+      .then((user) => {
+        if (ttlMs > 0) this.recentUsers.set(key, user, Date.now() + ttlMs);
+        return user;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
-    return promise;
+    return promise.then(copyOf);
+  }
+
+  /** Users kept in the per-process cache now (bounded). */
+  get cachedUserCount(): number {
+    return this.recentUsers.size;
+  }
+
+  private userCacheTtlMs(): number {
+    return this.settings.users === false ? 0 : this.settings.users.cacheTtlSeconds * 1000;
+  }
+
+  /** True when a mapped claim present in the token differs from the user's field. */
+  private claimsChanged(plan: SyncPlan, user: ObjectLiteral, claims: Readonly<Record<string, unknown>>): boolean {
+    for (const { plan: column, claim } of plan.mapped) {
+      if (!Object.prototype.hasOwnProperty.call(claims, claim)) continue;
+      const raw = claims[claim];
+      if (raw === null || raw === undefined) continue;
+      const fitted = fitValue(column, raw);
+      if (fitted.ok && !sameValue(column, user[column.property], fitted.value)) return true;
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -380,6 +416,13 @@ export class UserSyncService implements OnModuleInit {
       if (timer) clearTimeout(timer);
     }
   }
+}
+
+const USER_CACHE_ENTRIES = 10_000;
+
+/** A shallow copy with the entity's prototype, so one request cannot change another's user. */
+function copyOf(user: ObjectLiteral): ObjectLiteral {
+  return Object.assign(Object.create(Object.getPrototypeOf(user) as object | null) as ObjectLiteral, user);
 }
 
 function targetName(target: EntityTarget<ObjectLiteral>): string {

@@ -20,6 +20,7 @@ export function userSyncSettings(users: Partial<ResolvedUserSyncSettings> = {}):
     tokenField: 'sub',
     fieldMapping: { sub: 'sub', email: 'email' },
     updateOnLogin: true,
+    cacheTtlSeconds: 0,
     sources: { lookupField: 'users.lookupField', fieldMapping: 'users.fieldMapping' },
     ...users,
   };
