@@ -38,6 +38,7 @@ export class JwtValidationService implements OnModuleInit {
   private readonly issuers: ReadonlySet<string>;
   private readonly clients: ReadonlySet<string>;
   private readonly toleranceMs: number;
+  private lastKeys: Record<TokenUse, { token: string; key: string }> = { access: { token: '', key: '' }, id: { token: '', key: '' } };
 
   constructor(@Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings) {
     this.jwks = new JwksCache({
@@ -116,9 +117,21 @@ export class JwtValidationService implements OnModuleInit {
    */
   cachedClaims(token: string, use: TokenUse): CognitoBaseClaims | undefined {
     if (this.settings.tokenCacheSize === 0 || typeof token !== 'string' || token.length > this.settings.maxTokenLength) return undefined;
-    const hit = this.cache.get(sha256(token), Date.now());
+    const hit = this.cache.get(this.cacheKey(token, use), Date.now());
     if (hit && hit.token_use !== use) throw new TokenInvalidError(`Token is not ${article(use)}`);
     return hit;
+  }
+
+  /**
+   * The cache key (a SHA-256 of the token). The last key of each use is remembered, so the guard's
+   * cache probe and the full verification after a miss hash the token once.
+   */
+  private cacheKey(token: string, use: TokenUse): string {
+    const last = this.lastKeys[use];
+    if (last.token === token) return last.key;
+    const key = sha256(token);
+    this.lastKeys[use] = { token, key };
+    return key;
   }
 
   private async verify(token: string, use: TokenUse): Promise<CognitoBaseClaims> {
@@ -152,7 +165,7 @@ export class JwtValidationService implements OnModuleInit {
     }
     const claims = decodeJson(Buffer.from(parts[1], 'base64url'));
     const verified = this.checkClaims(claims, use, Date.now());
-    if (this.settings.tokenCacheSize > 0) this.cache.set(sha256(token), verified, verified.exp * 1000);
+    if (this.settings.tokenCacheSize > 0) this.cache.set(this.cacheKey(token, use), verified, verified.exp * 1000);
     return verified;
   }
 
@@ -210,14 +223,22 @@ function decodeSegment(segment: string): Claims {
 function decodeJson(bytes: Uint8Array): Claims {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes), (key: string, v: unknown) => {
-      if (FORBIDDEN_MEMBERS.has(key)) throw new TokenInvalidError('Token has a forbidden member');
-      return v;
-    });
-  } catch (err) {
-    if (err instanceof TokenInvalidError) throw err;
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
     throw new TokenInvalidError('Token segment is not JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenInvalidError('Token segment is not a JSON object');
+  // JSON.parse makes "__proto__" an own member (it does not set the prototype): find it by walking.
+  if (hasForbiddenMember(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
   return value as Claims;
+}
+
+function hasForbiddenMember(value: object, depth: number): boolean {
+  if (depth > 32) return true;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_MEMBERS.has(key)) return true;
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && hasForbiddenMember(child, depth + 1)) return true;
+  }
+  return false;
 }
