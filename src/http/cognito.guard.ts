@@ -18,24 +18,45 @@ import {
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { JwtValidationService } from '../tokens/jwt-validation.service.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
-import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, VerifiedTokens } from '../tokens/token.types.js';
+import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
 import { UserSyncService } from '../users/user-sync.service.js';
 import { CognitoSessionService } from './cognito-session.service.js';
 import { setResponseHeader } from './http-response.js';
-import { COGNITO_REQUEST_STATE, principalOf, type CognitoRequest, type CognitoRequestState } from './request-state.js';
+import {
+  type AuthOutcome,
+  buildPrincipal,
+  COGNITO_REQUEST_STATE,
+  type CognitoRequest,
+  type CognitoRequestState,
+} from './request-state.js';
 import { extractTokens, type ExtractedTokens, type RequestHeadersLike } from './token-extractor.js';
 
-type Outcome = { state: CognitoRequestState; error?: undefined } | { state?: undefined; error: CognitoAuthError };
 type Settled<T> = { claims: T; error?: undefined } | { claims?: T; error: CognitoAuthError };
 type GuardRequest = RequestHeadersLike & CognitoRequest & { method?: string };
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const REALM = 'Bearer realm="cognito"';
-// Shared by every guard instance: the global guard and each @UseGuards(CognitoGuard) are
-// separate instances, and a request that meets several must be authenticated once.
-const outcomes = new WeakMap<object, Promise<Outcome>>();
-// Cached claims objects are one per token: a pair checked once need not be checked again.
-const checkedPairs = new WeakMap<CognitoIdTokenClaims, CognitoAccessTokenClaims>();
+// Route metadata, read once per handler and controller class (a handler may be inherited).
+interface RouteRules {
+  readonly isPublic: boolean;
+  readonly groups: readonly string[] | undefined;
+  readonly scopes: readonly string[] | undefined;
+}
+const routeRules = new WeakMap<Function, WeakMap<Function, RouteRules>>();
+/**
+ * What the guard derives from the cached tokens of a request, kept in the cache entry of the
+ * ID token (or the access token alone): valid while the same other token comes with it.
+ */
+interface FastMemo {
+  readonly other: object | undefined;
+  readonly tokens: VerifiedTokens;
+  readonly principal: CognitoPrincipal;
+  /** The request state when user sync is off (the user is then the principal). */
+  state?: CognitoRequestState;
+}
+
+/** What verification established: a memo on the fast path, a fresh result otherwise. */
+type Verified = FastMemo | { readonly tokens: VerifiedTokens; readonly principal: CognitoPrincipal };
 
 /**
  * The one guard of the library (DESIGN.md section 3): extracts the tokens, verifies them (and
@@ -63,38 +84,68 @@ export class CognitoGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<GuardRequest>();
     const res = http.getResponse<unknown>();
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+    const rules = this.rulesOf(context.getHandler(), context.getClass());
 
-    let outcome = outcomes.get(req);
-    if (!outcome) {
-      outcome = this.authenticate(req, res);
-      outcomes.set(req, outcome);
+    // The global guard and each @UseGuards(CognitoGuard) are separate instances: the slot on the
+    // request makes a request that meets several authenticate once.
+    let slot = req[COGNITO_REQUEST_STATE];
+    if (slot === undefined) {
+      const pending = this.authenticate(req, res);
+      slot = req[COGNITO_REQUEST_STATE] ??= pending;
     }
-    const { state, error } = await outcome;
-    if (isPublic) return true;
+    const { state, error } = slot instanceof Promise ? await slot : slot;
+    if (rules.isPublic) return true;
     if (error) throw this.answer(res, error);
 
-    const groups = this.reflector.getAllAndOverride<string[] | undefined>(GROUPS_KEY, targets);
-    if (groups?.length && !groups.some((g) => state.principal.groups.includes(g))) throw new ForbiddenGroupError();
-    const scopes = this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets);
-    if (scopes?.length && !scopes.every((s) => state.principal.scopes.includes(s))) throw new ForbiddenScopeError();
+    const { groups, scopes } = rules;
+    if (groups && !groups.some((g) => state.principal.groups.includes(g))) throw new ForbiddenGroupError();
+    if (scopes && !scopes.every((s) => state.principal.scopes.includes(s))) throw new ForbiddenScopeError();
     return true;
   }
 
-  private async authenticate(req: GuardRequest, res: unknown): Promise<Outcome> {
+  private rulesOf(handler: Function, controller: Function): RouteRules {
+    let byClass = routeRules.get(handler);
+    if (!byClass) routeRules.set(handler, (byClass = new WeakMap()));
+    let rules = byClass.get(controller);
+    if (!rules) {
+      const targets = [handler, controller];
+      const groups = this.reflector.getAllAndOverride<string[] | undefined>(GROUPS_KEY, targets);
+      const scopes = this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets);
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
+        groups: groups?.length ? groups : undefined,
+        scopes: scopes?.length ? scopes : undefined,
+      };
+      byClass.set(controller, rules);
+    }
+    return rules;
+  }
+
+  private async authenticate(req: GuardRequest, res: unknown): Promise<AuthOutcome> {
+    const outcome = await this.establish(req, res);
+    req[COGNITO_REQUEST_STATE] = outcome;
+    return outcome;
+  }
+
+  private async establish(req: GuardRequest, res: unknown): Promise<AuthOutcome> {
     try {
       const extracted = extractTokens(req, this.settings);
       this.requireTokens(extracted);
       if (this.settings.csrf && extracted.fromCookies && UNSAFE_METHODS.has((req.method ?? 'GET').toUpperCase())) {
         this.checkCsrf(req, extracted);
       }
-      const tokens = await this.verify(extracted, res);
-      const principal = principalOf(tokens);
-      const user = this.users.enabled ? await this.users.resolveUser(tokens) : principal;
-      const state: CognitoRequestState = Object.freeze({ tokens, principal, user });
-      req[COGNITO_REQUEST_STATE] = state;
-      req.user = user;
+      const verified = await this.verify(extracted, res);
+      const { tokens, principal } = verified;
+      const memo = 'other' in verified ? verified : undefined;
+      let state: CognitoRequestState;
+      if (this.users.enabled) {
+        state = Object.freeze({ tokens, principal, user: await this.users.resolveUser(tokens) });
+      } else if (memo) {
+        state = memo.state ??= Object.freeze({ tokens, principal, user: principal });
+      } else {
+        state = Object.freeze({ tokens, principal, user: principal });
+      }
+      req.user = state.user;
       if (this.settings.csrf && extracted.fromCookies && !extracted.cookies.has(CognitoSessionService.CSRF_COOKIE)) {
         this.session.issueCsrfCookie(res);
       }
@@ -123,18 +174,29 @@ export class CognitoGuard implements CanActivate {
   }
 
   /** Verifies each token, then the pair; refreshes when the only fault is expiry. */
-  private async verify(t: ExtractedTokens, res: unknown): Promise<VerifiedTokens> {
+  private async verify(t: ExtractedTokens, res: unknown): Promise<Verified> {
     // Fast path: every token sent was verified before and is still valid.
-    const accessHit = t.access ? (this.jwt.cachedClaims(t.access, 'access') as CognitoAccessTokenClaims | undefined) : undefined;
-    const idHit = t.id ? (this.jwt.cachedClaims(t.id, 'id') as CognitoIdTokenClaims | undefined) : undefined;
+    const accessHit = t.access ? this.jwt.cachedToken(t.access, 'access') : undefined;
+    const idHit = t.id ? this.jwt.cachedToken(t.id, 'id') : undefined;
     if ((!t.access || accessHit) && (!t.id || idHit)) {
-      if (accessHit && idHit && checkedPairs.get(idHit) !== accessHit) {
-        this.jwt.checkPair(idHit, accessHit, t.access!);
-        checkedPairs.set(idHit, accessHit);
+      const primary = (idHit ?? accessHit)!;
+      const other = idHit ? accessHit?.claims : undefined;
+      let memo = primary.memo as FastMemo | undefined;
+      if (!memo || memo.other !== other) {
+        const tokens: VerifiedTokens = Object.freeze({
+          access: accessHit?.claims as CognitoAccessTokenClaims | undefined,
+          id: idHit?.claims as CognitoIdTokenClaims | undefined,
+        });
+        if (tokens.access && tokens.id) this.jwt.checkPair(tokens.id, tokens.access, t.access!);
+        memo = primary.memo = { other, tokens, principal: buildPrincipal(tokens) };
       }
-      return { access: accessHit, id: idHit };
+      return memo;
     }
+    const tokens = await this.verifyFully(t, res);
+    return { tokens, principal: buildPrincipal(tokens) };
+  }
 
+  private async verifyFully(t: ExtractedTokens, res: unknown): Promise<VerifiedTokens> {
     const [access, id] = await Promise.all([
       t.access ? settle(this.jwt.verifyAccessToken(t.access)) : undefined,
       t.id ? settle(this.jwt.verifyIdToken(t.id)) : undefined,

@@ -1,3 +1,4 @@
+import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
 import type { CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
 
 /** Where the guard keeps what it established about a request. */
@@ -11,29 +12,22 @@ export interface CognitoRequestState {
   readonly user: unknown;
 }
 
-/** A request as the guard and decorators see it. */
+/** What authenticating a request came to: its state, or the error to answer with. */
+export type AuthOutcome = { state: CognitoRequestState; error?: undefined } | { state?: undefined; error: CognitoAuthError };
+
+/**
+ * A request as the guard and decorators see it. One slot holds the outcome while it is being
+ * established (a promise, so a second guard run waits for the first) and once it is known.
+ */
 export interface CognitoRequest {
-  [COGNITO_REQUEST_STATE]?: CognitoRequestState;
+  [COGNITO_REQUEST_STATE]?: AuthOutcome | Promise<AuthOutcome>;
   user?: unknown;
 }
 
-/** The state of an authenticated request, or undefined (anonymous, or no guard ran). */
+/** The state of an authenticated request, or undefined (anonymous, refused, or no guard ran). */
 export function getRequestState(req: unknown): CognitoRequestState | undefined {
-  return (req as CognitoRequest | undefined)?.[COGNITO_REQUEST_STATE];
-}
-
-// Cached claims objects are one per token, so the principal of a token seen again is reused.
-const principals = new WeakMap<object, { other: object | undefined; principal: CognitoPrincipal }>();
-
-/** The principal of verified claims, built once per (ID, access) claims pair. */
-export function principalOf(tokens: VerifiedTokens): CognitoPrincipal {
-  const key = (tokens.id ?? tokens.access)!;
-  const other = tokens.id ? tokens.access : undefined;
-  const memo = principals.get(key);
-  if (memo && memo.other === other) return memo.principal;
-  const principal = buildPrincipal(tokens);
-  principals.set(key, { other, principal });
-  return principal;
+  const slot = (req as CognitoRequest | undefined)?.[COGNITO_REQUEST_STATE];
+  return slot instanceof Promise ? undefined : slot?.state;
 }
 
 /** Builds the principal from verified claims; the ID token's claims win where both have one. */
@@ -45,8 +39,8 @@ export function buildPrincipal(tokens: VerifiedTokens): CognitoPrincipal {
     sub: (id ?? access)!.sub,
     username: id?.['cognito:username'] ?? access?.username,
     email: id?.email,
-    groups,
-    scopes: access?.scope ? access.scope.split(' ').filter(Boolean) : [],
+    groups: Object.freeze(groups),
+    scopes: Object.freeze(access?.scope ? access.scope.split(' ').filter(Boolean) : []),
     clientId: access?.client_id ?? id!.aud,
     claims,
   });

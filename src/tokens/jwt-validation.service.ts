@@ -13,6 +13,16 @@ import type { CognitoAccessTokenClaims, CognitoBaseClaims, CognitoIdTokenClaims 
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 type TokenUse = 'access' | 'id';
+
+/**
+ * A verified token held in the cache. `memo` is a slot for the caller (the guard keeps what it
+ * derives from the claims there, so a token seen again costs no allocation and no extra map).
+ * @internal
+ */
+export interface CachedToken {
+  readonly claims: CognitoBaseClaims;
+  memo?: unknown;
+}
 type Claims = Record<string, unknown>;
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -34,7 +44,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 @Injectable()
 export class JwtValidationService implements OnModuleInit {
   private readonly jwks: JwksCache;
-  private readonly cache: VerifiedTokenCache<CognitoBaseClaims>;
+  private readonly cache: VerifiedTokenCache<CachedToken>;
   private readonly issuers: ReadonlySet<string>;
   private readonly clients: ReadonlySet<string>;
   private readonly toleranceMs: number;
@@ -116,9 +126,17 @@ export class JwtValidationService implements OnModuleInit {
    * @internal
    */
   cachedClaims(token: string, use: TokenUse): CognitoBaseClaims | undefined {
+    return this.cachedToken(token, use)?.claims;
+  }
+
+  /**
+   * The cache entry of a token verified before and still valid (see `cachedClaims`).
+   * @internal
+   */
+  cachedToken(token: string, use: TokenUse): CachedToken | undefined {
     if (this.settings.tokenCacheSize === 0 || typeof token !== 'string' || token.length > this.settings.maxTokenLength) return undefined;
     const hit = this.cache.get(this.cacheKey(token, use), Date.now());
-    if (hit && hit.token_use !== use) throw new TokenInvalidError(`Token is not ${article(use)}`);
+    if (hit && hit.claims.token_use !== use) throw new TokenInvalidError(`Token is not ${article(use)}`);
     return hit;
   }
 
@@ -165,7 +183,7 @@ export class JwtValidationService implements OnModuleInit {
     }
     const claims = decodeJson(Buffer.from(parts[1], 'base64url'));
     const verified = this.checkClaims(claims, use, Date.now());
-    if (this.settings.tokenCacheSize > 0) this.cache.set(this.cacheKey(token, use), verified, verified.exp * 1000);
+    if (this.settings.tokenCacheSize > 0) this.cache.set(this.cacheKey(token, use), { claims: verified }, verified.exp * 1000);
     return verified;
   }
 
@@ -191,7 +209,8 @@ export class JwtValidationService implements OnModuleInit {
     for (const claim of ['scope', 'username', 'cognito:username', 'email', 'at_hash', 'jti', 'origin_jti'] as const) {
       if (c[claim] !== undefined && typeof c[claim] !== 'string') throw new TokenInvalidError(`${name} has an invalid ${claim}`);
     }
-    const claims = Object.freeze(c) as unknown as CognitoBaseClaims;
+    // Deep-frozen: cached claims are shared by every request carrying the token.
+    const claims = deepFreeze(c) as unknown as CognitoBaseClaims;
     if (c.exp * 1000 + this.toleranceMs < nowMs) throw new TokenExpiredError(`${name} has expired`, claims);
     return claims;
   }
@@ -231,6 +250,11 @@ function decodeJson(bytes: Uint8Array): Claims {
   // JSON.parse makes "__proto__" an own member (it does not set the prototype): find it by walking.
   if (hasForbiddenMember(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
   return value as Claims;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);
+  return Object.freeze(value);
 }
 
 function hasForbiddenMember(value: object, depth: number): boolean {

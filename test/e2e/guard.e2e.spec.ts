@@ -3,7 +3,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { CognitoAuthModule, CognitoGuard, CurrentUser, JwtValidationService } from '../../src/index.js';
+import { CognitoAuthModule, CognitoClaims, CognitoGuard, CurrentUser, JwtValidationService, type VerifiedTokens } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { createTestApp, GuardedController, ProbeController, seedHeaders, type TestApp } from '../support/test-app.js';
@@ -114,6 +114,30 @@ describe('CognitoGuard and the decorators over real HTTP', () => {
       await request(t.server).get('/t/me').set(seedHeaders(tokens)).expect(200);
       expect(jwt.cachedTokenCount).toBe(before + 2);
     });
+  });
+
+  it('cached claims and principals are frozen: a handler cannot grant a later request a group', async () => {
+    @Controller('tamper')
+    class TamperController {
+      @Get()
+      tamper(@CognitoClaims() claims: VerifiedTokens, @CurrentUser() user: { groups: string[] }) {
+        const attempts = [
+          () => (claims.id?.['cognito:groups'] as string[]).push('admin'),
+          () => user.groups.push('admin'),
+          () => Object.assign(claims.access as object, { scope: 'notes/write' }),
+        ];
+        return { refused: attempts.filter((a) => { try { a(); return false; } catch { return true; } }).length };
+      }
+    }
+    const t = await createTestApp(idp.moduleOptions(), { controllers: [TamperController, ProbeController] });
+    try {
+      const tokens = await idp.issueTokens({ groups: ['staff'] });
+      expect((await request(t.server).get('/tamper').set(seedHeaders(tokens))).body).toEqual({ refused: 3 });
+      expect((await request(t.server).get('/t/admin').set(seedHeaders(tokens))).body.code).toBe('forbidden_group');
+      expect((await request(t.server).get('/t/me').set(seedHeaders(tokens))).body.groups).toEqual(['staff']);
+    } finally {
+      await t.close();
+    }
   });
 
   it('access mode: the Bearer access token alone is enough; an ID token sent along is still paired', async () => {
