@@ -7,9 +7,10 @@
  *   /baseline        no guard
  *   /access          CognitoGuard, tokenUse 'access' (CognitoAuthModule.forRoot, @UseGuards)
  *   /id-access       CognitoGuard, tokenUse 'id+access'
- *   /sync-sqlite     CognitoGuard, 'id+access', user sync on SQLite (better-sqlite3)
- *   /sync-postgres   CognitoGuard, 'id+access', user sync on PostgreSQL
- *   /sync-sqlite-cached  PROTOTYPE, not the library: /sync-sqlite with a 5 s row cache (bench/prototypes.ts)
+ *   /sync-sqlite     CognitoGuard, 'id+access', user sync on SQLite (better-sqlite3), as shipped
+ *                    (users.cacheTtlSeconds default 5)
+ *   /sync-sqlite-nocache  the same with users.cacheTtlSeconds 0: one query per request (own file)
+ *   /sync-postgres   CognitoGuard, 'id+access', user sync on PostgreSQL, as shipped
  *   /noop-guard      a guard whose canActivate returns true at once: what any Nest guard costs
  *   /aws-jwt-verify  CognitoJwtVerifier (aws-jwt-verify), JWKS preloaded with cacheJwks
  *   /passport-jwt    @nestjs/passport + passport-jwt + jwks-rsa passportJwtSecret (cache on)
@@ -59,13 +60,12 @@ import {
   UserSyncService,
 } from '../src/index.js';
 import { AWS_ISSUER, AWS_JWKS_URI, BODY, CLIENT_ID, type IdpAddress, libraryOptions, POOL_ID } from './common.js';
-import { RowCachingUserSyncService } from './prototypes.js';
 
 /** What bench/run.ts hands the server (JSON in BENCH_SERVER_CONFIG). */
 export interface ServerConfig {
   readonly mode: 'full' | 'cold';
   readonly idp: IdpAddress;
-  /** SQLite file for /sync-sqlite (full mode). */
+  /** SQLite file for /sync-sqlite (full mode); /sync-sqlite-nocache uses `${sqliteFile}-nocache`. */
   readonly sqliteFile?: string;
   /** A fresh PostgreSQL database for /sync-postgres; absent: the route is not served. */
   readonly pg?: { host: string; port: number; user: string; password?: string; database: string; poolSize: number };
@@ -75,7 +75,7 @@ export interface ServerConfig {
 export type ServerMessage =
   | { type: 'ready'; port: number; routes: string[]; startupMs: number }
   | { type: 'cpu'; cpuUs: number; queries: Record<string, number> }
-  | { type: 'info'; rss: number; heapUsed: number; tokenCache: Record<string, number>; rows: Record<string, number> }
+  | { type: 'info'; rss: number; heapUsed: number; tokenCache: Record<string, number>; userCache: Record<string, number>; rows: Record<string, number> }
   | { type: 'error'; message: string };
 
 const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerConfig;
@@ -200,13 +200,13 @@ function controller(path: string, guard?: Type<CanActivate> | CanActivate): Type
 }
 
 /** A module serving `path` behind the library's own CognitoGuard with its own settings. */
-function cognitoScope(path: string, options: CognitoAuthModuleOptions, userSync: Type<UserSyncService> = UserSyncService): Type {
+function cognitoScope(path: string, options: CognitoAuthModuleOptions): Type {
   const settings = resolveCognitoSettings(options, () => undefined);
   const providers: Provider[] = [
     { provide: COGNITO_AUTH_SETTINGS, useValue: settings },
     JwtValidationService,
     TokenRefreshService,
-    { provide: UserSyncService, useClass: userSync },
+    UserSyncService,
     CognitoSessionService,
     CognitoGuard,
   ];
@@ -262,12 +262,13 @@ async function main(): Promise<void> {
       dataSources.set('sqlite', ds);
       scopes.push(cognitoScope('sync-sqlite', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: ds } }));
       routes.push('/sync-sqlite');
-      const cachedDs = await openDataSource('sqlite-cached', { type: 'better-sqlite3', database: `${config.sqliteFile}-cached` });
-      dataSources.set('sqlite-cached', cachedDs);
+      // The same without the user cache: the cost of one query per request stays visible.
+      const noCacheDs = await openDataSource('sqlite-nocache', { type: 'better-sqlite3', database: `${config.sqliteFile}-nocache` });
+      dataSources.set('sqlite-nocache', noCacheDs);
       scopes.push(
-        cognitoScope('sync-sqlite-cached', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: cachedDs } }, RowCachingUserSyncService),
+        cognitoScope('sync-sqlite-nocache', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: noCacheDs, cacheTtlSeconds: 0 } }),
       );
-      routes.push('/sync-sqlite-cached');
+      routes.push('/sync-sqlite-nocache');
     }
     if (config.pg) {
       const { host, port, user, password, database, poolSize } = config.pg;
@@ -304,6 +305,15 @@ async function main(): Promise<void> {
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
 
+  const userCaches = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const scope of scopes) {
+      const users = app.select(scope).get(UserSyncService, { strict: true });
+      if (users.enabled) out[scope.name.replace(/^Scope_/, '')] = users.cachedUserCount;
+    }
+    return out;
+  };
+
   const tokenCaches = (): Record<string, number> => {
     const out: Record<string, number> = { access: app.get<JwtValidationService>(ROOT_JWT).cachedTokenCount };
     for (const scope of scopes) {
@@ -321,7 +331,7 @@ async function main(): Promise<void> {
         const rows: Record<string, number> = {};
         for (const [name, ds] of dataSources) rows[name] = await ds.getRepository(CognitoUser).count();
         const mem = process.memoryUsage();
-        send({ type: 'info', rss: mem.rss, heapUsed: mem.heapUsed, tokenCache: tokenCaches(), rows });
+        send({ type: 'info', rss: mem.rss, heapUsed: mem.heapUsed, tokenCache: tokenCaches(), userCache: userCaches(), rows });
       })().catch((err: unknown) => send({ type: 'error', message: String(err) }));
     } else if (msg.type === 'shutdown') {
       const stop = setTimeout(() => process.exit(0), 5000);
