@@ -28,6 +28,7 @@ import {
   CreateUserPoolCommand,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { findFreePort } from '../../sample-app/demo/cognito-local.js';
 import { computeSecretHash } from '../../src/tokens/token-refresh.service.js';
 
 const HOST = '127.0.0.1';
@@ -55,19 +56,8 @@ export interface CognitoLocal {
   stop(): Promise<void>;
 }
 
-/** A free loopback TCP port (found by binding port 0 and closing again). */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close((err) => (err ? reject(err) : resolve(port)));
-    });
-  });
-}
+// One free-port finder for the demo and the tests.
+export { findFreePort };
 
 function cognitoLocalBin(): string {
   const require = createRequire(import.meta.url);
