@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type CognitoLocalProcess, PortInUseError, startCognitoLocal } from './cognito-local.js';
 import { DEMO_USERS, provision } from './provision.js';
-import { PROJECT_ROOT, type SampleAppProcess, startSampleApp } from './sample-app-process.js';
+import { PROJECT_ROOT, type SampleAppProcess, sampleAppCognitoEnv, startSampleApp } from './sample-app-process.js';
 
 const DEMO_DIR = path.join(PROJECT_ROOT, '.demo');
 // The SDK's notice that its 2027 releases need Node 22 (the library supports Node 20.19+): not
@@ -117,12 +117,7 @@ async function main(): Promise<void> {
     app = await startSampleApp({
       port: appPort,
       env: {
-        COGNITO_POOL_ID: pool.userPoolId,
-        APP_CLIENT_ID: pool.clientId,
-        COGNITO_ENDPOINT: cognito.endpoint,
-        COGNITO_COOKIES: 'true',
-        USE_CSRF: 'true',
-        COGNITO_USER_FIELD_MAPPING: JSON.stringify({ email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name', sub: 'sub' }),
+        ...sampleAppCognitoEnv(pool, cognito.endpoint),
         DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${path.join(DEMO_DIR, 'app.db')}`,
       },
       onLine: (line) => console.log(`[app] ${line}`),

@@ -9,6 +9,21 @@ import { exitOf, isListening, LOOPBACK, PortInUseError, sleep, terminate } from 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SAMPLE_APP_MAIN = path.join(PROJECT_ROOT, 'dist-sample', 'src', 'main.js');
 
+/**
+ * The sample app's Cognito settings, as environment variables: the pool and client, the
+ * emulator's endpoint, cookies and CSRF on, and the seed's field mapping.
+ */
+export function sampleAppCognitoEnv(pool: { userPoolId: string; clientId: string }, endpoint: string): Record<string, string> {
+  return {
+    COGNITO_POOL_ID: pool.userPoolId,
+    APP_CLIENT_ID: pool.clientId,
+    COGNITO_ENDPOINT: endpoint,
+    COGNITO_COOKIES: 'true',
+    USE_CSRF: 'true',
+    COGNITO_USER_FIELD_MAPPING: JSON.stringify({ email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name', sub: 'sub' }),
+  };
+}
+
 export interface StartSampleAppOptions {
   port: number;
   /** Added to (and winning over) the parent's environment. */

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Cookie, type Page } from 'playwright-core';
 import { type CognitoLocalProcess, findFreePort, startCognitoLocal } from '../../sample-app/demo/cognito-local.js';
 import { DEMO_USERS, provision } from '../../sample-app/demo/provision.js';
-import { PROJECT_ROOT, type SampleAppProcess, startSampleApp } from '../../sample-app/demo/sample-app-process.js';
+import { PROJECT_ROOT, type SampleAppProcess, sampleAppCognitoEnv, startSampleApp } from '../../sample-app/demo/sample-app-process.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -103,12 +103,7 @@ if (!HAVE_CHROMIUM && process.env.REQUIRE_BROWSER === '1') {
       app = await startSampleApp({
         port: await findFreePort(),
         env: {
-          COGNITO_POOL_ID: pool.userPoolId,
-          APP_CLIENT_ID: pool.clientId,
-          COGNITO_ENDPOINT: cognito.endpoint,
-          COGNITO_COOKIES: 'true',
-          USE_CSRF: 'true',
-          COGNITO_USER_FIELD_MAPPING: JSON.stringify({ email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name', sub: 'sub' }),
+          ...sampleAppCognitoEnv(pool, cognito.endpoint),
           COGNITO_CLOCK_TOLERANCE: '0',
           DATABASE_URL: `sqlite:${path.join(tmp, 'app.db')}`,
           NO_COLOR: '1',

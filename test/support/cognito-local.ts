@@ -28,7 +28,7 @@ import {
   CreateUserPoolCommand,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { findFreePort } from '../../sample-app/demo/cognito-local.js';
+import { findFreePort, isListening, sleep } from '../../sample-app/demo/cognito-local.js';
 import { computeSecretHash } from '../../src/tokens/token-refresh.service.js';
 
 const HOST = '127.0.0.1';
@@ -56,29 +56,13 @@ export interface CognitoLocal {
   stop(): Promise<void>;
 }
 
-// One free-port finder for the demo and the tests.
+// One free-port finder (and connect probe) for the demo and the tests.
 export { findFreePort };
 
 function cognitoLocalBin(): string {
   const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve('cognito-local')), 'bin', 'start.js');
 }
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    const done = (ok: boolean) => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -161,7 +145,7 @@ async function startOnce(opts: StartCognitoLocalOptions): Promise<CognitoLocal> 
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`cognito-local exited (${child.exitCode ?? child.signalCode}) on port ${port}:\n${output}`);
       }
-      if (await canConnect(port)) break;
+      if (await isListening(port, HOST)) break;
       if (Date.now() > deadline) throw new Error(`cognito-local did not start on port ${port}:\n${output}`);
       await sleep(50);
     }
