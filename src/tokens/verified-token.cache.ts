@@ -38,9 +38,4 @@ export class VerifiedTokenCache<V> {
   delete(key: string): void {
     this.entries.delete(key);
   }
-
-  /** Drops every entry. */
-  clear(): void {
-    this.entries.clear();
-  }
 }
