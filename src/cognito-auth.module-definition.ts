@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { CognitoGuard } from './http/cognito.guard.js';
+import { CognitoGuard } from './guard/cognito.guard.js';
 import type { CognitoAuthModuleExtras, CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
 
 const builder = new ConfigurableModuleBuilder<CognitoAuthModuleOptions>({ moduleName: 'CognitoAuth' })

@@ -5,8 +5,8 @@ import {
   ConfigurableCognitoAuthModule,
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
-import { CognitoGuard } from './http/cognito.guard.js';
-import { CognitoSessionService } from './http/cognito-session.service.js';
+import { CognitoGuard } from './guard/cognito.guard.js';
+import { CognitoSessionService } from './session/cognito-session.service.js';
 import type { CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
 import { type EnvReader, resolveCognitoSettings } from './options/settings.resolver.js';
 import { JwtValidationService } from './tokens/jwt-validation.service.js';

@@ -5,11 +5,11 @@ export {
   type CognitoAuthForRootOptions,
 } from './cognito-auth.module-definition.js';
 export { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
-export { CognitoGuard } from './http/cognito.guard.js';
-export { CurrentUser } from './http/current-user.decorator.js';
-export { CognitoClaims } from './http/cognito-claims.decorator.js';
-export { Groups, Public, Scopes } from './http/access.decorators.js';
-export { CognitoSessionService, type SessionTokens } from './http/cognito-session.service.js';
+export { CognitoGuard } from './guard/cognito.guard.js';
+export { CurrentUser } from './guard/current-user.decorator.js';
+export { CognitoClaims } from './guard/cognito-claims.decorator.js';
+export { Groups, Public, Scopes } from './guard/access.decorators.js';
+export { CognitoSessionService, type SessionTokens } from './session/cognito-session.service.js';
 export { JwtValidationService } from './tokens/jwt-validation.service.js';
 export { TokenRefreshService, computeSecretHash } from './tokens/token-refresh.service.js';
 export { UserSyncService } from './users/user-sync.service.js';

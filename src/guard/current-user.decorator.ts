@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getRequestState } from './request-state.js';
+import { getRequestState } from '../contexts/request-state.js';
 
 /**
  * The caller: the synced user entity when user sync is on, else a `CognitoPrincipal` built from

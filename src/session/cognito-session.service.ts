@@ -6,7 +6,7 @@ import { TokenRefreshService } from '../tokens/token-refresh.service.js';
 import type { RefreshedTokens } from '../tokens/token.types.js';
 import { type CookieAttributes, CSRF_COOKIE, serializeCookie } from './cookies.js';
 import { appendResponseHeader, setResponseHeader } from './http-response.js';
-import { extractTokens, type RequestHeadersLike } from './token-extractor.js';
+import { extractTokens, type RequestHeadersLike } from './http-tokens.extractor.js';
 
 /** Tokens to hand to a client after a login or a refresh. */
 export interface SessionTokens {

@@ -20,16 +20,16 @@ import { JwtValidationService } from '../tokens/jwt-validation.service.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
 import { UserSyncService } from '../users/user-sync.service.js';
-import { CognitoSessionService } from './cognito-session.service.js';
-import { setResponseHeader } from './http-response.js';
+import { CognitoSessionService } from '../session/cognito-session.service.js';
+import { setResponseHeader } from '../session/http-response.js';
 import {
   type AuthOutcome,
   buildPrincipal,
   COGNITO_REQUEST_STATE,
   type CognitoRequest,
   type CognitoRequestState,
-} from './request-state.js';
-import { extractTokens, type ExtractedTokens, type RequestHeadersLike } from './token-extractor.js';
+} from '../contexts/request-state.js';
+import { extractTokens, type ExtractedTokens, type RequestHeadersLike } from '../session/http-tokens.extractor.js';
 
 type Settled<T> = { claims: T; error?: undefined } | { claims?: T; error: CognitoAuthError };
 type GuardRequest = RequestHeadersLike & CognitoRequest & { method?: string };

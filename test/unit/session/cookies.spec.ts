@@ -1,4 +1,4 @@
-import { parseCookies, serializeCookie } from '../../../src/http/cookies.js';
+import { parseCookies, serializeCookie } from '../../../src/session/cookies.js';
 
 describe('parseCookies', () => {
   const wanted = new Set(['AccessToken', 'IdToken', 'csrf_token']);
