@@ -1,5 +1,10 @@
+// Injection tokens and metadata keys are `Symbol.for(...)` / plain strings, so a CommonJS and an
+// ESM copy of the package loaded into one app agree on them.
+
 /** Injection token of the resolved, checked settings (`CognitoAuthSettings`). */
-export const COGNITO_AUTH_SETTINGS = Symbol('COGNITO_AUTH_SETTINGS');
+export const COGNITO_AUTH_SETTINGS = Symbol.for('nest-cognito-auth:settings');
+/** Injection token of the clock the library reads (ms since the epoch); tests may provide their own. */
+export const COGNITO_CLOCK = Symbol.for('nest-cognito-auth:clock');
 
 /** Metadata key set by `@Public()`. */
 export const IS_PUBLIC_KEY = 'cognito-auth:public';

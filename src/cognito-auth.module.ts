@@ -1,4 +1,5 @@
 import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import {
   COGNITO_AUTH_MODULE_OPTIONS,
   type CognitoAuthForRootOptions,
@@ -13,19 +14,30 @@ import { JwtValidationService } from './tokens/jwt-validation.service.js';
 import { TokenRefreshService } from './tokens/token-refresh.service.js';
 import { UserSyncService } from './users/user-sync.service.js';
 
-// @nestjs/config is an optional peer: when the app has ConfigModule, settings are read through
-// its ConfigService (which sees .env files); otherwise straight from process.env.
-const config = await import('@nestjs/config').catch(() => undefined);
-const ConfigServiceToken = config?.ConfigService;
-
 interface ConfigReader {
   get(name: string): unknown;
 }
 
+/**
+ * The app's `ConfigService` when it imports `ConfigModule` (it sees .env files), else undefined.
+ * `@nestjs/config` is an optional peer: it is loaded here, lazily, rather than by a top-level
+ * `await`, so the package loads with `require()` too.
+ */
+async function findConfigService(moduleRef: ModuleRef): Promise<ConfigReader | undefined> {
+  const config = await import('@nestjs/config').catch(() => undefined);
+  if (!config) return undefined;
+  try {
+    return moduleRef.get<ConfigReader>(config.ConfigService, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
 const settingsProvider: Provider = {
   provide: COGNITO_AUTH_SETTINGS,
-  inject: [COGNITO_AUTH_MODULE_OPTIONS, ...(ConfigServiceToken ? [{ token: ConfigServiceToken, optional: true }] : [])],
-  useFactory: (options: CognitoAuthModuleOptions | undefined, configService?: ConfigReader) => {
+  inject: [COGNITO_AUTH_MODULE_OPTIONS, ModuleRef],
+  useFactory: async (options: CognitoAuthModuleOptions | undefined, moduleRef: ModuleRef) => {
+    const configService = await findConfigService(moduleRef);
     const env: EnvReader = configService
       ? (name) => {
           const value = configService.get(name);
