@@ -12,6 +12,6 @@ export type {
   TestIdentityProviderOptions,
   TestIdentityProviderStats,
 } from './test-identity-provider.js';
-export type { TestSigningKey } from './signing-key.helpers.js';
+export type { TestJwk, TestSigningKey } from './signing-key.helpers.js';
 export type { JwksControls, JwksMode } from './jwks.handler.js';
 export type { RefreshControls, RefreshMode } from './cognito-api.handler.js';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { JWK } from 'jose';
+import type { TestJwk } from './signing-key.helpers.js';
 
 /** How the JWKS endpoint answers. */
 export type JwksMode = 'ok' | 'fail' | 'hang' | 'invalid-json' | 'huge' | 'wrong-key-type' | 'redirect';
@@ -22,11 +22,11 @@ export interface JwksControls {
 /** Size of the `huge` answer. */
 const HUGE_BODY_BYTES = 5 * 1024 * 1024;
 
-let ecPublicJwk: JWK | undefined;
+let ecPublicJwk: TestJwk | undefined;
 
 /** An EC P-256 public key, made once. */
-function ecJwk(): JWK {
-  ecPublicJwk ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK;
+function ecJwk(): TestJwk {
+  ecPublicJwk ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as TestJwk;
   return ecPublicJwk;
 }
 
@@ -47,7 +47,7 @@ function sendJson(res: ServerResponse, status: number, body: string, extraHeader
 export function answerJwks(
   res: ServerResponse,
   controls: JwksControls,
-  keys: readonly JWK[],
+  keys: readonly TestJwk[],
   redirectLocation: string,
 ): void {
   switch (controls.mode) {
@@ -69,7 +69,7 @@ export function answerJwks(
       return;
     }
     case 'wrong-key-type': {
-      const wrong = keys.flatMap((key): JWK[] => [
+      const wrong = keys.flatMap((key): TestJwk[] => [
         { ...ecJwk(), kid: key.kid, alg: 'ES256', use: 'sig' },
         { kty: 'oct', k: randomBytes(32).toString('base64url'), kid: key.kid, alg: 'HS256', use: 'sig' },
       ]);

@@ -1,21 +1,46 @@
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
-import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { createHash, KeyObject, randomBytes, sign, webcrypto, type JsonWebKey } from 'node:crypto';
+
+/**
+ * A JSON Web Key (RFC 7517) as the test identity provider publishes it. Only `node:crypto` is
+ * used here, never jose (which is ESM-only), so `nest-cognito-auth/testing` also loads under
+ * Jest's default CommonJS setup.
+ */
+export interface TestJwk extends JsonWebKey {
+  /** Key ID (RFC 7517 section 4.5). */
+  kid?: string;
+  /** Algorithm the key is meant for (RFC 7517 section 4.4), `RS256` here. */
+  alg?: string;
+  /** Public key use (RFC 7517 section 4.2), `sig` here. */
+  use?: string;
+}
 
 /** An RS256 signing key of the test identity provider. */
 export interface TestSigningKey {
   /** The JOSE `kid` it signs with and is published under. */
   readonly kid: string;
-  /** The private key (a WebCrypto `RSASSA-PKCS1-v1_5` / SHA-256 key, also usable with jose). */
-  readonly privateKey: CryptoKey;
+  /**
+   * The private key: an extractable WebCrypto `RSASSA-PKCS1-v1_5` / SHA-256 key (also usable with
+   * jose; `KeyObject.from(privateKey)` gives a `node:crypto` key).
+   */
+  readonly privateKey: webcrypto.CryptoKey;
   /** The public key as published in the JWKS: `kty`, `n`, `e`, `kid`, `alg: 'RS256'`, `use: 'sig'`. */
-  readonly publicJwk: Readonly<JWK>;
+  readonly publicJwk: Readonly<TestJwk>;
 }
+
+/** RSA 2048 with e = 65537, the key Cognito itself signs with. */
+const RS256_KEY_PARAMS: webcrypto.RsaHashedKeyGenParams = {
+  name: 'RSASSA-PKCS1-v1_5',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: 'SHA-256',
+};
 
 /** Creates a fresh RSA 2048 RS256 key; `kid` defaults to a random base64url string. */
 export async function createSigningKey(kid: string = randomBytes(16).toString('base64url')): Promise<TestSigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  const publicJwk: JWK = { kty: jwk.kty, e: jwk.e, n: jwk.n, kid, alg: 'RS256', use: 'sig' };
+  // WebCrypto generates off the main thread; the result is exported with node:crypto.
+  const { privateKey, publicKey } = await webcrypto.subtle.generateKey(RS256_KEY_PARAMS, true, ['sign', 'verify']);
+  const jwk = KeyObject.from(publicKey).export({ format: 'jwk' });
+  const publicJwk: TestJwk = { kty: jwk.kty, e: jwk.e, n: jwk.n, kid, alg: 'RS256', use: 'sig' };
   return { kid, privateKey, publicJwk: Object.freeze(publicJwk) };
 }
 
@@ -49,12 +74,9 @@ export async function signJws(
 ): Promise<string> {
   const protectedHeader = mergeClaims({ alg: 'RS256', kid: key.kid }, header);
   const signingInput = `${encodeSegment(protectedHeader)}.${encodeSegment(payload)}`;
-  const signature = await webcrypto.subtle.sign(
-    'RSASSA-PKCS1-v1_5',
-    key.privateKey as webcrypto.CryptoKey,
-    Buffer.from(signingInput, 'ascii'),
-  );
-  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+  // RS256 is RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), node:crypto's default for RSA keys.
+  const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), KeyObject.from(key.privateKey));
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /** OIDC `at_hash` for RS256: base64url of the left half of SHA-256 over the ASCII access token. */
