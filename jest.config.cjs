@@ -2,11 +2,14 @@
 module.exports = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
+  // `.cts` sources (always CommonJS, e.g. src/internal/optional-require.cts) are imported as `.cjs`.
+  moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'mjs', 'json', 'node'],
   transform: {
-    // Type-checking is its own step (`npm run typecheck`): ts-jest only transpiles.
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+    // Type-checking is its own step (`npm run typecheck`): ts-jest only transpiles. A `.cts` file
+    // is not in extensionsToTreatAsEsm, so Jest loads it as CommonJS and ts-jest emits CommonJS.
+    '^.+\\.c?ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.c?js$': '$1' },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
   // Fuzz/fault suites run in `npm run test:security`, the soak in `npm run soak`.
