@@ -12,3 +12,11 @@ export const IS_PUBLIC_KEY = 'cognito-auth:public';
 export const GROUPS_KEY = 'cognito-auth:groups';
 /** Metadata key set by `@Scopes()`. */
 export const SCOPES_KEY = 'cognito-auth:scopes';
+/** Metadata key set by `@AllGroups()`. */
+export const ALL_GROUPS_KEY = 'cognito-auth:all-groups';
+/** Metadata key set by `@NoGroups()`. */
+export const NO_GROUPS_KEY = 'cognito-auth:no-groups';
+/** Metadata key set by `@TokenUse()`. */
+export const TOKEN_USE_KEY = 'cognito-auth:token-use';
+/** Metadata key set by `@AllowMachines()` / `@MachinesOnly()`. */
+export const CALLERS_KEY = 'cognito-auth:callers';

@@ -6,6 +6,12 @@ import {
   ConfigurableCognitoAuthModule,
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
+import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+import { CognitoContexts } from './contexts/cognito-contexts.js';
+import { GraphqlContextAdapter } from './contexts/graphql.context.js';
+import { HttpContextAdapter } from './contexts/http.context.js';
+import { RpcContextAdapter } from './contexts/rpc.context.js';
+import { WsContextAdapter } from './contexts/ws.context.js';
 import { CognitoGuard } from './guard/cognito.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import type { CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
@@ -52,7 +58,19 @@ const settingsProvider: Provider = {
   },
 };
 
-const services = [JwtValidationService, TokenRefreshService, UserSyncService, CognitoSessionService, CognitoGuard];
+const services = [
+  JwtValidationService,
+  TokenRefreshService,
+  UserSyncService,
+  CognitoSessionService,
+  CognitoAuthenticator,
+  HttpContextAdapter,
+  GraphqlContextAdapter,
+  WsContextAdapter,
+  RpcContextAdapter,
+  CognitoContexts,
+  CognitoGuard,
+];
 
 /**
  * Cognito authentication for a NestJS app. Global; by default registers `CognitoGuard` as

@@ -4,12 +4,32 @@ export {
   type CognitoAuthForRootAsyncOptions,
   type CognitoAuthForRootOptions,
 } from './cognito-auth.module-definition.js';
-export { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
+export { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.js';
 export { CognitoGuard } from './guard/cognito.guard.js';
 export { CurrentUser } from './guard/current-user.decorator.js';
-export { CognitoClaims } from './guard/cognito-claims.decorator.js';
-export { Groups, Public, Scopes } from './guard/access.decorators.js';
-export { CognitoSessionService, type SessionTokens } from './session/cognito-session.service.js';
+export { AccessToken, CognitoClaims } from './guard/cognito-claims.decorator.js';
+export {
+  AllGroups,
+  AllowMachines,
+  Groups,
+  MachinesOnly,
+  NoGroups,
+  Public,
+  Scopes,
+  TokenUse,
+} from './guard/access.decorators.js';
+export type { AllowedCallers, RouteRules } from './guard/route-rules.js';
+export { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+export type { AuthenticateOptions, AuthResult, TokenInput, TokenSource } from './auth/authenticator.types.js';
+export { isMachineToken } from './auth/principal.js';
+export type { CognitoContextAdapter, ContextTokens } from './contexts/context.adapter.js';
+export { CognitoContexts } from './contexts/cognito-contexts.js';
+export { HttpContextAdapter } from './contexts/http.context.js';
+export { GraphqlContextAdapter } from './contexts/graphql.context.js';
+export { WsContextAdapter } from './contexts/ws.context.js';
+export { RpcContextAdapter } from './contexts/rpc.context.js';
+export { errorHeaders } from './session/http-error-headers.js';
+export { CognitoSessionService, type SessionTokens, type SignInBody } from './session/cognito-session.service.js';
 export { JwtValidationService } from './tokens/jwt-validation.service.js';
 export { TokenRefreshService, computeSecretHash } from './tokens/token-refresh.service.js';
 export { UserSyncService } from './users/user-sync.service.js';
@@ -36,6 +56,10 @@ export type {
 export {
   AuthUnavailableError,
   CognitoAuthError,
+  isCognitoAuthError,
+  ForbiddenCallerError,
+  ForbiddenClaimsError,
+  TokenRevokedError,
   CognitoConfigError,
   CsrfFailedError,
   ForbiddenGroupError,

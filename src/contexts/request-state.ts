@@ -1,47 +1,52 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { AuthResult } from '../auth/authenticator.types.js';
 import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
-import type { CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
 
-/** Where the guard keeps what it established about a request. */
-export const COGNITO_REQUEST_STATE = Symbol('nest-cognito-auth:state');
+/** Where the guard keeps the outcome on its carrier (request, socket, message context). */
+export const COGNITO_REQUEST_STATE = Symbol.for('nest-cognito-auth:state');
 
-/** What the guard established: the verified claims and the user (entity or principal). */
-export interface CognitoRequestState {
-  readonly tokens: VerifiedTokens;
-  readonly principal: CognitoPrincipal;
-  /** The synced entity when user sync is on, else the principal. */
-  readonly user: unknown;
-}
+/** What authenticating came to: the result, or the error to answer with. */
+export type AuthOutcome = { result: AuthResult; error?: undefined } | { result?: undefined; error: CognitoAuthError };
 
-/** What authenticating a request came to: its state, or the error to answer with. */
-export type AuthOutcome = { state: CognitoRequestState; error?: undefined } | { state?: undefined; error: CognitoAuthError };
-
-/**
- * A request as the guard and decorators see it. One slot holds the outcome while it is being
- * established (a promise, so a second guard run waits for the first) and once it is known.
- */
-export interface CognitoRequest {
+/** A carrier as the guard sees it: one slot, a promise while the outcome is being established. */
+export interface StateCarrier {
   [COGNITO_REQUEST_STATE]?: AuthOutcome | Promise<AuthOutcome>;
   user?: unknown;
 }
 
-/** The state of an authenticated request, or undefined (anonymous, refused, or no guard ran). */
-export function getRequestState(req: unknown): CognitoRequestState | undefined {
-  const slot = (req as CognitoRequest | undefined)?.[COGNITO_REQUEST_STATE];
-  return slot instanceof Promise ? undefined : slot?.state;
+/** The result of an authenticated carrier, or undefined (anonymous, refused, or no guard ran). */
+export function getAuthResult(carrier: unknown): AuthResult | undefined {
+  const slot = (carrier as StateCarrier | undefined)?.[COGNITO_REQUEST_STATE];
+  return slot instanceof Promise ? undefined : slot?.result;
 }
 
-/** Builds the principal from verified claims; the ID token's claims win where both have one. */
-export function buildPrincipal(tokens: VerifiedTokens): CognitoPrincipal {
-  const { access, id } = tokens;
-  const claims = Object.freeze({ ...access, ...id });
-  const groups = [...new Set([...(id?.['cognito:groups'] ?? []), ...(access?.['cognito:groups'] ?? [])])];
-  return Object.freeze({
-    sub: (id ?? access)!.sub,
-    username: id?.['cognito:username'] ?? access?.username,
-    email: id?.email,
-    groups: Object.freeze(groups),
-    scopes: Object.freeze(access?.scope ? access.scope.split(' ').filter(Boolean) : []),
-    clientId: access?.client_id ?? id!.aud,
-    claims,
-  });
+/**
+ * The carrier of an execution context, found without the DI container (parameter decorators
+ * have none): the HTTP request; under GraphQL the HTTP request of its context (or the context
+ * itself for subscriptions); the socket of a gateway; the message context of a microservice.
+ */
+export function carrierOf(context: ExecutionContext): object | undefined {
+  switch (context.getType<string>()) {
+    case 'http':
+      return asObject(context.switchToHttp().getRequest());
+    case 'graphql':
+      return graphqlCarrier(context.getArgs()[2]);
+    case 'ws':
+      return asObject(context.switchToWs().getClient());
+    case 'rpc':
+      return asObject(context.switchToRpc().getContext()) ?? asObject(context.switchToRpc().getData());
+    default:
+      return undefined;
+  }
+}
+
+/** Apollo on Express: `{ req }`; Mercurius and Apollo on Fastify: `{ request }` or `{ reply }`. */
+function graphqlCarrier(ctx: unknown): object | undefined {
+  const c = asObject(ctx) as { req?: unknown; request?: unknown; reply?: { request?: unknown } } | undefined;
+  if (!c) return undefined;
+  return asObject(c.req) ?? asObject(c.request) ?? asObject(c.reply?.request) ?? c;
+}
+
+function asObject(value: unknown): object | undefined {
+  return value !== null && typeof value === 'object' ? value : undefined;
 }

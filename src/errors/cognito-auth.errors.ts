@@ -11,7 +11,10 @@ export type CognitoAuthErrorCode =
   | 'forbidden_group'
   | 'forbidden_scope'
   | 'csrf_failed'
-  | 'auth_unavailable';
+  | 'auth_unavailable'
+  | 'token_revoked'
+  | 'forbidden_claims'
+  | 'forbidden_caller';
 
 /** The JSON body of every failure: `{ statusCode, error, code, message }`. */
 export interface CognitoAuthErrorBody {
@@ -127,6 +130,27 @@ export class ForbiddenScopeError extends CognitoAuthError {
   }
 }
 
+/** 401 `token_revoked`: the session or user was signed out (logout, admin sign-out, or an online check). */
+export class TokenRevokedError extends CognitoAuthError {
+  constructor(message = 'Token has been revoked') {
+    super(401, 'token_revoked', message);
+  }
+}
+
+/** 403 `forbidden_claims`: the app's `validate(tokens, info)` hook refused the caller. */
+export class ForbiddenClaimsError extends CognitoAuthError {
+  constructor(message = 'Caller does not meet this application\'s claim rules') {
+    super(403, 'forbidden_claims', message);
+  }
+}
+
+/** 403 `forbidden_caller`: a machine token on a route for users, or a user on a route for machines. */
+export class ForbiddenCallerError extends CognitoAuthError {
+  constructor(message = 'This kind of caller may not use this route') {
+    super(403, 'forbidden_caller', message);
+  }
+}
+
 /** 403 `csrf_failed`: a cookie-authenticated unsafe request without the matching CSRF token. */
 export class CsrfFailedError extends CognitoAuthError {
   constructor(message = 'CSRF token missing or wrong') {
@@ -158,4 +182,37 @@ export class CognitoConfigError extends Error {
     this.name = 'CognitoConfigError';
     this.setting = setting;
   }
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<CognitoAuthErrorCode>([
+  'token_missing',
+  'token_invalid',
+  'token_expired',
+  'token_mismatch',
+  'refresh_failed',
+  'user_not_registered',
+  'forbidden_group',
+  'forbidden_scope',
+  'csrf_failed',
+  'auth_unavailable',
+  'token_revoked',
+  'forbidden_claims',
+  'forbidden_caller',
+]);
+
+/**
+ * True for an error raised by this library, recognised by its `code` and status rather than by
+ * `instanceof` alone, so that errors from a CommonJS and an ESM copy of the package loaded into
+ * one app are both recognised.
+ */
+export function isCognitoAuthError(value: unknown): value is CognitoAuthError {
+  if (value instanceof CognitoAuthError) return true;
+  const candidate = value as { code?: unknown; getStatus?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.code === 'string' &&
+    KNOWN_CODES.has(candidate.code) &&
+    typeof candidate.getStatus === 'function'
+  );
 }

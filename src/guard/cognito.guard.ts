@@ -1,267 +1,132 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { COGNITO_AUTH_SETTINGS, GROUPS_KEY, IS_PUBLIC_KEY, SCOPES_KEY } from '../cognito-auth.constants.js';
+import type { AuthResult, TokenUse } from '../auth/authenticator.types.js';
+import { CognitoAuthenticator } from '../auth/cognito.authenticator.js';
+import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
+import { CognitoContexts } from '../contexts/cognito-contexts.js';
+import type { CognitoContextAdapter, ContextTokens } from '../contexts/context.adapter.js';
+import { type AuthOutcome, COGNITO_REQUEST_STATE, type StateCarrier } from '../contexts/request-state.js';
 import {
-  AuthUnavailableError,
-  CognitoAuthError,
-  CsrfFailedError,
+  type CognitoAuthError,
+  ForbiddenCallerError,
   ForbiddenGroupError,
   ForbiddenScopeError,
-  RefreshFailedError,
-  TokenExpiredError,
-  TokenInvalidError,
-  TokenMismatchError,
+  isCognitoAuthError,
   TokenMissingError,
-  type TokenKind,
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import { JwtValidationService } from '../tokens/jwt-validation.service.js';
-import { TokenRefreshService } from '../tokens/token-refresh.service.js';
-import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
-import { UserSyncService } from '../users/user-sync.service.js';
-import { CognitoSessionService } from '../session/cognito-session.service.js';
-import { setResponseHeader } from '../session/http-response.js';
-import {
-  type AuthOutcome,
-  buildPrincipal,
-  COGNITO_REQUEST_STATE,
-  type CognitoRequest,
-  type CognitoRequestState,
-} from '../contexts/request-state.js';
-import { extractTokens, type ExtractedTokens, type RequestHeadersLike } from '../session/http-tokens.extractor.js';
+import { readRouteRules, type RouteRules } from './route-rules.js';
 
-type Settled<T> = { claims: T; error?: undefined } | { claims?: T; error: CognitoAuthError };
-type GuardRequest = RequestHeadersLike & CognitoRequest & { method?: string };
-
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const REALM = 'Bearer realm="cognito"';
-// Route metadata, read once per handler and controller class (a handler may be inherited).
-interface RouteRules {
-  readonly isPublic: boolean;
-  readonly groups: readonly string[] | undefined;
-  readonly scopes: readonly string[] | undefined;
-}
-const routeRules = new WeakMap<Function, WeakMap<Function, RouteRules>>();
-/**
- * What the guard derives from the cached tokens of a request, kept in the cache entry of the
- * ID token (or the access token alone): valid while the same other token comes with it.
- */
-interface FastMemo {
-  readonly other: object | undefined;
-  readonly tokens: VerifiedTokens;
-  readonly principal: CognitoPrincipal;
-  /** The request state when user sync is off (the user is then the principal). */
-  state?: CognitoRequestState;
-}
-
-/** What verification established: a memo on the fast path, a fresh result otherwise. */
-type Verified = FastMemo | { readonly tokens: VerifiedTokens; readonly principal: CognitoPrincipal };
+type Outcome = AuthOutcome & { readonly tokens?: ContextTokens };
 
 /**
- * The one guard of the library (DESIGN.md section 3): extracts the tokens, verifies them (and
- * their pairing), refreshes expired ones, resolves the user, then checks `@Groups` / `@Scopes`.
- * Registered globally by default; `@UseGuards(CognitoGuard)` works too, and a request that
- * meets it twice is authenticated once. Every failure is answered with its DESIGN.md status.
- * HTTP only: other execution contexts (RPC, WebSocket) pass through untouched.
+ * The one guard of the library, for every execution context: HTTP (Express and Fastify),
+ * GraphQL, WebSocket gateways and microservices. It picks the context's adapter, has the
+ * authenticator verify the tokens (once per request, or per connection for sockets), then checks
+ * the route's rules. A context type it does not know is refused unless the route is `@Public()`
+ * or the type is listed in `passThroughContexts`.
+ *
+ * Every step is a `protected` method, so an app can subclass the guard to read tokens from
+ * another place, add a rule, or answer failures its own way.
  */
 @Injectable()
 export class CognitoGuard implements CanActivate {
-  private readonly logger = new Logger(CognitoGuard.name);
-
   constructor(
-    private readonly reflector: Reflector,
-    @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
-    private readonly jwt: JwtValidationService,
-    private readonly refresher: TokenRefreshService,
-    private readonly users: UserSyncService,
-    private readonly session: CognitoSessionService,
+    protected readonly reflector: Reflector,
+    @Inject(COGNITO_AUTH_SETTINGS) protected readonly settings: CognitoAuthSettings,
+    protected readonly authenticator: CognitoAuthenticator,
+    protected readonly contexts: CognitoContexts,
   ) {}
 
-  /** Decides whether the request may reach its handler; throws the DESIGN.md error otherwise. */
+  /** Decides whether the call may reach its handler; throws the context's refusal otherwise. */
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    const http = context.switchToHttp();
-    const req = http.getRequest<GuardRequest>();
-    const res = http.getResponse<unknown>();
-    const rules = this.rulesOf(context.getHandler(), context.getClass());
-
-    // The global guard and each @UseGuards(CognitoGuard) are separate instances: the slot on the
-    // request makes a request that meets several authenticate once.
-    let slot = req[COGNITO_REQUEST_STATE];
-    if (slot === undefined) {
-      const pending = this.authenticate(req, res);
-      slot = req[COGNITO_REQUEST_STATE] ??= pending;
-    }
-    const { state, error } = slot instanceof Promise ? await slot : slot;
+    const rules = this.getRouteRules(context);
+    const adapter = this.contexts.adapterFor(context);
+    if (!adapter) return this.handleUnknownContext(context, rules);
+    const outcome = await this.authenticateOnce(context, adapter, rules);
     if (rules.isPublic) return true;
-    if (error) throw this.answer(res, error);
-
-    const { groups, scopes } = rules;
-    if (groups && !groups.some((g) => state.principal.groups.includes(g))) throw new ForbiddenGroupError();
-    if (scopes && !scopes.every((s) => state.principal.scopes.includes(s))) throw new ForbiddenScopeError();
+    if (outcome.error) throw this.handleFailure(context, adapter, outcome.error, outcome.tokens);
+    try {
+      this.checkRouteRules(outcome.result, rules, context);
+    } catch (err) {
+      if (isCognitoAuthError(err)) throw this.handleFailure(context, adapter, err, outcome.tokens);
+      throw err;
+    }
     return true;
   }
 
-  private rulesOf(handler: Function, controller: Function): RouteRules {
-    let byClass = routeRules.get(handler);
-    if (!byClass) routeRules.set(handler, (byClass = new WeakMap()));
-    let rules = byClass.get(controller);
-    if (!rules) {
-      const targets = [handler, controller];
-      const groups = this.reflector.getAllAndOverride<string[] | undefined>(GROUPS_KEY, targets);
-      const scopes = this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, targets);
-      rules = {
-        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-        groups: groups?.length ? groups : undefined,
-        scopes: scopes?.length ? scopes : undefined,
-      };
-      byClass.set(controller, rules);
-    }
-    return rules;
+  /** The route's rules (`@Public`, `@Groups`, `@Scopes`, `@TokenUse`, callers), handler first. */
+  protected getRouteRules(context: ExecutionContext): RouteRules {
+    return readRouteRules(this.reflector, context.getHandler(), context.getClass());
   }
 
-  private async authenticate(req: GuardRequest, res: unknown): Promise<AuthOutcome> {
-    const outcome = await this.establish(req, res);
-    req[COGNITO_REQUEST_STATE] = outcome;
-    return outcome;
+  /** The tokens the context carries. */
+  protected getTokens(context: ExecutionContext, adapter: CognitoContextAdapter): ContextTokens {
+    return adapter.readTokens(context);
   }
 
-  private async establish(req: GuardRequest, res: unknown): Promise<AuthOutcome> {
+  /** Checks the rules that need the verified caller; throws a 403 `CognitoAuthError` when one fails. */
+  protected checkRouteRules(result: AuthResult, rules: RouteRules, _context: ExecutionContext): void {
+    const { kind, groups, scopes } = result.identity;
+    if (rules.callers === 'users' && kind !== 'user') throw new ForbiddenCallerError('Machine clients may not use this route');
+    if (rules.callers === 'machines' && kind !== 'machine') throw new ForbiddenCallerError('Only machine clients may use this route');
+    if (rules.groups && !rules.groups.some((g) => groups.includes(g))) throw new ForbiddenGroupError();
+    if (rules.allGroups && !rules.allGroups.every((g) => groups.includes(g))) throw new ForbiddenGroupError();
+    if (rules.noGroups && rules.noGroups.some((g) => groups.includes(g))) throw new ForbiddenGroupError('Caller is in an excluded group');
+    if (rules.scopes && !rules.scopes.every((s) => scopes.includes(s))) throw new ForbiddenScopeError();
+  }
+
+  /** What to throw for a refusal: the context adapter's form of it (status headers, socket close...). */
+  protected handleFailure(
+    context: ExecutionContext,
+    adapter: CognitoContextAdapter,
+    error: CognitoAuthError,
+    tokens: ContextTokens | undefined,
+  ): Error {
+    return adapter.refuse(context, error, tokens);
+  }
+
+  /** A context type with no adapter: through only when `@Public()` or named in `passThroughContexts`. */
+  protected handleUnknownContext(context: ExecutionContext, rules: RouteRules): boolean {
+    const passThrough = (this.settings as { passThroughContexts?: readonly string[] }).passThroughContexts ?? [];
+    if (rules.isPublic || passThrough.includes(context.getType<string>())) return true;
+    throw new TokenMissingError([], true, 'Authentication token missing');
+  }
+
+  /** Authenticates the carrier once; a guard that runs again (global and per-controller) reuses it. */
+  private authenticateOnce(context: ExecutionContext, adapter: CognitoContextAdapter, rules: RouteRules): Promise<Outcome> | Outcome {
+    const carrier = (adapter.carrier(context) ?? {}) as StateCarrier;
+    const slot = carrier[COGNITO_REQUEST_STATE] as Outcome | Promise<Outcome> | undefined;
+    if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot))) return slot;
+    const pending = this.establish(context, adapter, rules.tokenUse).then((outcome) => {
+      carrier[COGNITO_REQUEST_STATE] = outcome;
+      if (outcome.result) carrier.user = outcome.result.user;
+      return outcome;
+    });
+    carrier[COGNITO_REQUEST_STATE] = pending;
+    return pending;
+  }
+
+  /** A connection's identity that has expired since it was established is checked again. */
+  private stale(outcome: Outcome): boolean {
+    return outcome.result !== undefined && this.authenticator.hasExpired(outcome.result);
+  }
+
+  private async establish(context: ExecutionContext, adapter: CognitoContextAdapter, mode: TokenUse | undefined): Promise<Outcome> {
+    let tokens: ContextTokens | undefined;
     try {
-      const extracted = extractTokens(req, this.settings);
-      this.requireTokens(extracted);
-      if (this.settings.csrf && extracted.fromCookies && UNSAFE_METHODS.has((req.method ?? 'GET').toUpperCase())) {
-        this.checkCsrf(req, extracted);
-      }
-      const verified = await this.verify(extracted, res);
-      const { tokens, principal } = verified;
-      const memo = 'other' in verified ? verified : undefined;
-      let state: CognitoRequestState;
-      if (this.users.enabled) {
-        state = Object.freeze({ tokens, principal, user: await this.users.resolveUser(tokens) });
-      } else if (memo) {
-        state = memo.state ??= Object.freeze({ tokens, principal, user: principal });
-      } else {
-        state = Object.freeze({ tokens, principal, user: principal });
-      }
-      req.user = state.user;
-      if (this.settings.csrf && extracted.fromCookies && !extracted.cookies.has(CognitoSessionService.CSRF_COOKIE)) {
-        this.session.issueCsrfCookie(res);
-      }
-      return { state };
-    } catch (err) {
-      if (err instanceof CognitoAuthError) return { error: err };
-      // A bug or an unforeseen library failure: answered as 503, never as a 500 with details.
-      this.logger.error(`Unexpected ${err instanceof Error ? err.name : typeof err} while authenticating`);
-      return { error: new AuthUnavailableError(undefined, this.settings.retryAfterSeconds) };
-    }
-  }
-
-  private requireTokens(t: ExtractedTokens): void {
-    const missing: TokenKind[] = [];
-    if (this.settings.tokenUse !== 'id' && !t.access) missing.push('access');
-    if (this.settings.tokenUse !== 'access' && !t.id) missing.push('id');
-    if (missing.length === 0) return;
-    const none = !t.access && !t.id && !t.refresh;
-    throw new TokenMissingError(missing, none, none ? 'Authentication token missing' : undefined);
-  }
-
-  private checkCsrf(req: GuardRequest, t: ExtractedTokens): void {
-    const sent = req.headers['x-csrf-token'];
-    const expected = t.cookies.get(CognitoSessionService.CSRF_COOKIE);
-    if (typeof sent !== 'string' || !sent || !expected || !constantTimeEqual(sent, expected)) throw new CsrfFailedError();
-  }
-
-  /** Verifies each token, then the pair; refreshes when the only fault is expiry. */
-  private async verify(t: ExtractedTokens, res: unknown): Promise<Verified> {
-    // Fast path: every token sent was verified before and is still valid.
-    const accessHit = t.access ? this.jwt.cachedToken(t.access, 'access') : undefined;
-    const idHit = t.id ? this.jwt.cachedToken(t.id, 'id') : undefined;
-    if ((!t.access || accessHit) && (!t.id || idHit)) {
-      const primary = (idHit ?? accessHit)!;
-      const other = idHit ? accessHit?.claims : undefined;
-      let memo = primary.memo as FastMemo | undefined;
-      if (!memo || memo.other !== other) {
-        const tokens: VerifiedTokens = Object.freeze({
-          access: accessHit?.claims as CognitoAccessTokenClaims | undefined,
-          id: idHit?.claims as CognitoIdTokenClaims | undefined,
-        });
-        if (tokens.access && tokens.id) this.jwt.checkPair(tokens.id, tokens.access, t.access!);
-        memo = primary.memo = { other, tokens, principal: buildPrincipal(tokens) };
-      }
-      return memo;
-    }
-    const tokens = await this.verifyFully(t, res);
-    return { tokens, principal: buildPrincipal(tokens) };
-  }
-
-  private async verifyFully(t: ExtractedTokens, res: unknown): Promise<VerifiedTokens> {
-    const [access, id] = await Promise.all([
-      t.access ? settle(this.jwt.verifyAccessToken(t.access)) : undefined,
-      t.id ? settle(this.jwt.verifyIdToken(t.id)) : undefined,
-    ]);
-    const errors = [access?.error, id?.error].filter((e): e is CognitoAuthError => e !== undefined);
-    const fatal = errors.find((e) => e instanceof TokenInvalidError) ?? errors.find((e) => !(e instanceof TokenExpiredError));
-    if (fatal) throw fatal;
-    if (access?.claims && id?.claims) this.jwt.checkPair(id.claims, access.claims, t.access!);
-    const expired = errors[0];
-    if (!expired) return { access: access?.claims, id: id?.claims };
-    if (!t.refresh || !this.settings.autoRefresh) throw expired;
-    return this.refresh(t.refresh, access?.claims, id?.claims, res);
-  }
-
-  private async refresh(
-    refreshToken: string,
-    access: CognitoAccessTokenClaims | undefined,
-    id: CognitoIdTokenClaims | undefined,
-    res: unknown,
-  ): Promise<VerifiedTokens> {
-    const owner = (id ?? access)!;
-    let fresh;
-    try {
-      fresh = await this.refresher.refresh({
-        refreshToken,
-        clientId: access?.client_id ?? id!.aud,
-        username: id?.['cognito:username'] ?? access?.username,
+      tokens = this.getTokens(context, adapter);
+      const tokenUse = mode ?? this.settings.tokenUse;
+      this.authenticator.requireTokens(tokens, tokenUse);
+      adapter.beforeVerify?.(context, tokens);
+      const result = await this.authenticator.authenticate(tokens, {
+        tokenUse,
+        allowRefresh: adapter.canRefresh,
       });
+      adapter.onSuccess?.(context, tokens, result);
+      return { result, tokens };
     } catch (err) {
-      if (err instanceof RefreshFailedError && this.settings.cookies.enabled) this.session.clearCookies(res);
-      throw err;
+      return { error: this.authenticator.asAuthError(err), tokens };
     }
-    const verified = await this.jwt.verifyPair(fresh.idToken, fresh.accessToken);
-    if (verified.access.sub !== owner.sub) throw new TokenMismatchError('Refreshed tokens belong to another user');
-    this.session.sendTokens(res, fresh);
-    return verified;
   }
-
-  private answer(res: unknown, error: CognitoAuthError): CognitoAuthError {
-    if (error.getStatus() === 401) {
-      const value =
-        error instanceof TokenMissingError
-          ? error.noTokenAtAll
-            ? REALM
-            : `${REALM}, error="invalid_request"`
-          : `${REALM}, error="invalid_token"`;
-      setResponseHeader(res, 'WWW-Authenticate', value);
-    }
-    if (error instanceof AuthUnavailableError) setResponseHeader(res, 'Retry-After', String(error.retryAfterSeconds));
-    return error;
-  }
-}
-
-async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  try {
-    return { claims: await promise };
-  } catch (err) {
-    if (err instanceof TokenExpiredError) return { claims: err.claims as T | undefined, error: err };
-    if (err instanceof CognitoAuthError) return { error: err };
-    return { error: new TokenInvalidError() };
-  }
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
 }

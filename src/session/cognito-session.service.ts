@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
+import type { TokenSource } from '../auth/authenticator.types.js';
 import type { RefreshedTokens } from '../tokens/token.types.js';
 import { type CookieAttributes, CSRF_COOKIE, serializeCookie } from './cookies.js';
 import { appendResponseHeader, setResponseHeader } from './http-response.js';
@@ -16,10 +17,18 @@ export interface SessionTokens {
   readonly refreshToken?: string;
 }
 
+/** The JSON body of a sign-in for a header client (cookies off). */
+export interface SignInBody {
+  readonly accessToken: string;
+  readonly idToken: string;
+  readonly refreshToken?: string;
+  readonly expiresIn?: number;
+}
+
 /**
- * Writes tokens to, and clears them from, a response: the `ACCESSTOKEN` / `IDTOKEN` headers and,
- * with cookies on, the token cookies and the CSRF cookie (DESIGN.md section 9). Apps use it for
- * their own login and logout routes; the guard uses it after a refresh.
+ * Writes tokens to, and clears them from, an HTTP response: the `ACCESSTOKEN` / `IDTOKEN` headers
+ * or, with cookies on, the token cookies and the CSRF cookie. Apps use it for their own login and
+ * logout routes; the HTTP context uses it after a transparent refresh.
  */
 @Injectable()
 export class CognitoSessionService {
@@ -32,11 +41,17 @@ export class CognitoSessionService {
   ) {}
 
   /**
-   * Hands tokens back: response headers `ACCESSTOKEN`, `IDTOKEN` (and `REFRESHTOKEN` when given),
-   * exposed to browsers through `Access-Control-Expose-Headers`; with cookies on, the same as
-   * cookies, plus a CSRF cookie when CSRF is on.
+   * Hands tokens back the way the client sent them. Header-borne: the response headers
+   * `ACCESSTOKEN`, `IDTOKEN` (and `REFRESHTOKEN` when given), named in
+   * `Access-Control-Expose-Headers`. Cookie-borne: the token cookies only, so that no token ever
+   * reaches a header a page script can read. Both with `Cache-Control: no-store`.
    */
-  sendTokens(res: unknown, tokens: SessionTokens | RefreshedTokens): void {
+  sendTokens(res: unknown, tokens: SessionTokens | RefreshedTokens, source: TokenSource = 'header'): void {
+    setResponseHeader(res, 'Cache-Control', 'no-store');
+    if (source === 'cookie') {
+      this.setTokenCookies(res, tokens);
+      return;
+    }
     setResponseHeader(res, 'ACCESSTOKEN', tokens.accessToken);
     setResponseHeader(res, 'IDTOKEN', tokens.idToken);
     const exposed = ['ACCESSTOKEN', 'IDTOKEN'];
@@ -45,8 +60,27 @@ export class CognitoSessionService {
       exposed.push('REFRESHTOKEN');
     }
     appendResponseHeader(res, 'Access-Control-Expose-Headers', exposed.join(', '));
+  }
+
+  /**
+   * Ends a successful sign-in (a password login, a challenge answered, the hosted UI's callback).
+   * With cookies on: the three token cookies and, with CSRF on, a fresh `csrf_token` cookie; the
+   * result is undefined. With cookies off: nothing is written but `Cache-Control: no-store`, and
+   * the tokens are returned for the JSON body of a header client.
+   */
+  signIn(res: unknown, tokens: SessionTokens & { readonly expiresIn?: number }): SignInBody | undefined {
     setResponseHeader(res, 'Cache-Control', 'no-store');
-    if (!this.settings.cookies.enabled) return;
+    if (!this.settings.cookies.enabled) {
+      const { accessToken, idToken, refreshToken, expiresIn } = tokens;
+      return { accessToken, idToken, ...(refreshToken ? { refreshToken } : {}), ...(expiresIn !== undefined ? { expiresIn } : {}) };
+    }
+    this.setTokenCookies(res, tokens);
+    if (this.settings.csrf) this.issueCsrfCookie(res);
+    return undefined;
+  }
+
+  /** Writes the token cookies (the refresh token's only when given). */
+  private setTokenCookies(res: unknown, tokens: SessionTokens | RefreshedTokens): void {
     const names = this.settings.cookies.names;
     const attrs = this.cookieAttributes(this.settings.cookies.httpOnly);
     appendResponseHeader(res, 'Set-Cookie', serializeCookie(names.access, tokens.accessToken, attrs));

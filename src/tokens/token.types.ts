@@ -41,6 +41,13 @@ export interface VerifiedTokens {
  * claims. The ID token's claims win where both tokens carry one.
  */
 export interface CognitoPrincipal {
+  /**
+   * `'machine'` for a client-credentials access token (no `username`, `sub` equal to its
+   * `client_id`), `'user'` otherwise.
+   */
+  readonly kind: 'user' | 'machine';
+  /** The name of the pool that issued the tokens (`'default'` with a single pool). */
+  readonly pool: string;
   readonly sub: string;
   readonly username: string | undefined;
   readonly email: string | undefined;

@@ -77,12 +77,16 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
         expect(cookie).toBeDefined();
         expect(cookie).toMatch(/; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/);
       }
-      expect(cookieValue(cookieNamed(res, 'AccessToken'))).toBe(res.headers['accesstoken']);
+      // Cookie-borne tokens go back as cookies only: no token in a header a page script can read.
+      expect(res.headers['accesstoken']).toBeUndefined();
+      expect(res.headers['idtoken']).toBeUndefined();
+      expect(res.headers['access-control-expose-headers']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
       // cognito-local does not rotate: the refresh token cookie is left as it was.
       expect(cookieNamed(res, 'RefreshToken')).toBeUndefined();
       const again = await request(t.server)
         .get('/t/me')
-        .set('Cookie', `AccessToken=${res.headers['accesstoken']}; IdToken=${res.headers['idtoken']}`);
+        .set('Cookie', `AccessToken=${cookieValue(cookieNamed(res, 'AccessToken'))}; IdToken=${cookieValue(cookieNamed(res, 'IdToken'))}`);
       expect(again.status).toBe(200);
     } finally {
       await t.close();
@@ -130,13 +134,26 @@ describe('transparent refresh with the test identity provider', () => {
     idp.resetStats();
   });
 
-  it('a secret client: SECRET_HASH verified by the provider, and the new tokens returned', async () => {
+  it('a secret client: SECRET_HASH verified by the provider, and the new tokens returned the way they came (headers)', async () => {
     const tokens = await idp.issueTokens({ clientId: 'secret-client', sub: 'sec-1', username: 'sec-user', expiresInSeconds: -60 });
     const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
     expect(res.status).toBe(200);
     expect(res.body.sub).toBe('sec-1');
     expect(idp.stats.initiateAuth).toBe(1);
+    expect(res.headers['accesstoken']).toBeTruthy();
+    expect(cookieNamed(res, 'AccessToken')).toBeUndefined();
+  });
+
+  it('cookie-borne tokens: refreshed tokens go back as cookies only, never as readable headers', async () => {
+    const tokens = await idp.issueTokens({ sub: 'cookie-1', expiresInSeconds: -60 });
+    const res = await request(t.server)
+      .get('/t/me')
+      .set('Cookie', `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}; RefreshToken=${tokens.refreshToken}`);
+    expect(res.status).toBe(200);
     expect(cookieNamed(res, 'AccessToken')).toMatch(/; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict$/);
+    expect(res.headers['accesstoken']).toBeUndefined();
+    expect(res.headers['idtoken']).toBeUndefined();
+    expect(res.headers['access-control-expose-headers']).toBeUndefined();
   });
 
   it('50 concurrent requests with one expired pair make exactly one InitiateAuth', async () => {
@@ -220,7 +237,16 @@ describe('transparent refresh with the test identity provider', () => {
       expect(rotated).toBeTruthy();
       expect(rotated).not.toBe(tokens.refreshToken);
       expect(res.headers['access-control-expose-headers']).toContain('REFRESHTOKEN');
-      expect(cookieValue(cookieNamed(res, 'RefreshToken'))).toBe(rotated);
+      expect(cookieNamed(res, 'RefreshToken')).toBeUndefined();
+      // The same with cookie-borne tokens: the rotated refresh token only as a cookie.
+      const fromCookies = await idp.issueTokens({ expiresInSeconds: -60 });
+      const viaCookie = await request(rot.server)
+        .get('/t/me')
+        .set('Cookie', `AccessToken=${fromCookies.accessToken}; IdToken=${fromCookies.idToken}; RefreshToken=${fromCookies.refreshToken}`);
+      expect(viaCookie.status).toBe(200);
+      expect(viaCookie.headers['refreshtoken']).toBeUndefined();
+      expect(cookieValue(cookieNamed(viaCookie, 'RefreshToken'))).toBeTruthy();
+      expect(cookieValue(cookieNamed(viaCookie, 'RefreshToken'))).not.toBe(fromCookies.refreshToken);
     } finally {
       await rot.close();
     }

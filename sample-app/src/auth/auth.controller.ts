@@ -56,8 +56,7 @@ export class AuthController {
       // The same checks the guard applies to every later request, and the same user sync.
       const verified = await this.jwt.verifyPair(tokens.idToken, tokens.accessToken);
       const user = this.users.enabled ? await this.users.resolveUser(verified) : { sub: verified.id.sub };
-      this.session.sendTokens(res, tokens);
-      if (this.settings.cookies.enabled && this.settings.csrf) this.session.issueCsrfCookie(res);
+      this.session.signIn(res, tokens);
       return { user, groups: verified.id['cognito:groups'] ?? [] };
     } catch (error) {
       if (error instanceof AuthUnavailableError) res.setHeader('Retry-After', String(error.retryAfterSeconds));

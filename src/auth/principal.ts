@@ -1,0 +1,30 @@
+import type { CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
+
+/**
+ * True for a client-credentials (machine-to-machine) access token: an access token with no
+ * `username` whose `sub` is its `client_id`, and no ID token beside it.
+ */
+export function isMachineToken(tokens: VerifiedTokens): boolean {
+  const access = tokens.access;
+  return !tokens.id && access !== undefined && access.username === undefined && access.sub === access.client_id;
+}
+
+/** Builds the caller from verified claims; the ID token's claims win where both have one. */
+export function buildPrincipal(tokens: VerifiedTokens, pool = 'default'): CognitoPrincipal {
+  const { access, id } = tokens;
+  const claims = Object.freeze({ ...access, ...id });
+  const idGroups = id?.['cognito:groups'] ?? [];
+  const accessGroups = access?.['cognito:groups'] ?? [];
+  const groups = accessGroups.length === 0 ? idGroups : [...new Set([...idGroups, ...accessGroups])];
+  return Object.freeze({
+    kind: isMachineToken(tokens) ? 'machine' : 'user',
+    pool,
+    sub: (id ?? access)!.sub,
+    username: id?.['cognito:username'] ?? access?.username,
+    email: id?.email,
+    groups: Object.freeze([...groups]),
+    scopes: Object.freeze(access?.scope ? access.scope.split(' ').filter(Boolean) : []),
+    clientId: access?.client_id ?? id!.aud,
+    claims,
+  });
+}

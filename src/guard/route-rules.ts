@@ -1,0 +1,66 @@
+import type { Reflector } from '@nestjs/core';
+import type { TokenUse } from '../auth/authenticator.types.js';
+import {
+  ALL_GROUPS_KEY,
+  CALLERS_KEY,
+  GROUPS_KEY,
+  IS_PUBLIC_KEY,
+  NO_GROUPS_KEY,
+  SCOPES_KEY,
+  TOKEN_USE_KEY,
+} from '../cognito-auth.constants.js';
+
+/** Which callers a route takes: users (the default), machines (client credentials), or both. */
+export type AllowedCallers = 'users' | 'machines' | 'both';
+
+/** What the decorators on a handler and its controller ask of a caller. */
+export interface RouteRules {
+  /** Anonymous callers may pass; a valid token still gives `@CurrentUser()`. */
+  readonly isPublic: boolean;
+  /** `@Groups`: the caller is in at least one. */
+  readonly groups: readonly string[] | undefined;
+  /** `@AllGroups`: the caller is in every one. */
+  readonly allGroups: readonly string[] | undefined;
+  /** `@NoGroups`: the caller is in none. */
+  readonly noGroups: readonly string[] | undefined;
+  /** `@Scopes`: the access token carries every one. */
+  readonly scopes: readonly string[] | undefined;
+  /** `@TokenUse`: the route's token mode, else the module's. */
+  readonly tokenUse: TokenUse | undefined;
+  /** `@AllowMachines` / `@MachinesOnly`; default users only. */
+  readonly callers: AllowedCallers;
+}
+
+const cache = new WeakMap<Function, WeakMap<Function, RouteRules>>();
+
+const list = (value: readonly string[] | undefined): readonly string[] | undefined => (value?.length ? value : undefined);
+
+/**
+ * Reads the route's rules once per handler and controller class (a handler may be inherited).
+ * A handler's decorator replaces its class's. `@Public()` on a handler makes it public;
+ * `@Public()` on a class makes its handlers public except one that carries its own `@Groups`,
+ * `@AllGroups`, `@NoGroups` or `@Scopes`: that one needs a valid token and meets its rule.
+ */
+export function readRouteRules(reflector: Reflector, handler: Function, controller: Function): RouteRules {
+  let byClass = cache.get(handler);
+  if (!byClass) cache.set(handler, (byClass = new WeakMap()));
+  let rules = byClass.get(controller);
+  if (rules) return rules;
+  const targets = [handler, controller];
+  const own = <T>(key: string): T | undefined => reflector.get<T | undefined>(key, handler);
+  const both = <T>(key: string): T | undefined => reflector.getAllAndOverride<T | undefined>(key, targets);
+  const handlerHasRules = [GROUPS_KEY, ALL_GROUPS_KEY, NO_GROUPS_KEY, SCOPES_KEY].some((k) => list(own<string[]>(k)) !== undefined);
+  const handlerPublic = own<boolean>(IS_PUBLIC_KEY);
+  const classPublic = reflector.get<boolean | undefined>(IS_PUBLIC_KEY, controller) === true;
+  rules = Object.freeze({
+    isPublic: handlerPublic === true || (handlerPublic === undefined && classPublic && !handlerHasRules),
+    groups: list(both<string[]>(GROUPS_KEY)),
+    allGroups: list(both<string[]>(ALL_GROUPS_KEY)),
+    noGroups: list(both<string[]>(NO_GROUPS_KEY)),
+    scopes: list(both<string[]>(SCOPES_KEY)),
+    tokenUse: both<TokenUse>(TOKEN_USE_KEY),
+    callers: both<AllowedCallers>(CALLERS_KEY) ?? 'users',
+  });
+  byClass.set(controller, rules);
+  return rules;
+}
