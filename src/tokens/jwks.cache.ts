@@ -1,57 +1,109 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AuthUnavailableError, TokenInvalidError } from '../errors/cognito-auth.errors.js';
+import { DEFAULT_JWKS_MAX_AGE_MS, jwksMaxAgeMs, parseJwks } from './jwks.parser.js';
 
-/** Settings of one JWKS cache. */
+/** The HTTP client a `JwksCache` fetches with: the global `fetch` by default. */
+export type JwksFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Settings and seams of one JWKS cache. */
 export interface JwksCacheOptions {
   readonly jwksUri: string;
+  /** Deadline of one fetch, body included, in ms. */
   readonly timeoutMs: number;
+  /** Least time between two fetches caused by unknown kids or a stale key set, in ms. */
   readonly cooldownMs: number;
+  /** `Retry-After` of the `AuthUnavailableError` raised when no key can be had. */
   readonly retryAfterSeconds: number;
-  /** Largest JWKS body accepted, in bytes. */
+  /** Largest JWKS body accepted, in bytes. Default 256 KiB. */
   readonly maxBodyBytes?: number;
-  /** Clock in ms; tests may replace it. */
+  /** Clock in ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
+  /** HTTP client. Default the global `fetch`. */
+  readonly fetch?: JwksFetch;
+}
+
+/** What a health check may read about a key set. */
+export interface JwksStatus {
+  /** Usable keys held now. */
+  readonly keys: number;
+  /** When the key set held now was fetched (ms since the epoch); undefined before the first success. */
+  readonly fetchedAt: number | undefined;
+  /** Age of the key set held now, in ms; undefined before the first success. */
+  readonly ageMs: number | undefined;
+  /** How long the key set stays fresh (its response's `max-age`, default one hour), in ms. */
+  readonly maxAgeMs: number;
+  /** Why the latest fetch failed; undefined when it succeeded or none has ended yet. */
+  readonly lastError: string | undefined;
+  /** When the latest fetch failed (ms since the epoch); undefined when it succeeded. */
+  readonly lastErrorAt: number | undefined;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
-const MAX_KEYS = 64;
 
 /**
- * The key set of one issuer. Known kids are answered synchronously from memory; fetches are
- * single-flight, time out, and keep the last good key set when they fail (stale-if-error). An
- * unknown kid triggers at most one refetch per cooldown, counted from the end of the last fetch of
- * any kind (the start-up fetch included).
+ * The key set of one issuer. Known kids are answered synchronously from memory. Fetches are
+ * single-flight, end within `timeoutMs`, and keep the last good key set when they fail
+ * (stale-if-error). An unknown kid triggers at most one refetch per cooldown, counted from the
+ * last fetch of any kind (the start-up fetch included). A key set older than its `max-age` is
+ * refetched in the background by the first lookup after that; no lookup waits for it. A refetch
+ * that no longer lists a kid drops that key; an unchanged key keeps its `KeyObject`, so callers
+ * may compare keys by identity to learn whether a kid still maps to the key they used.
  */
 export class JwksCache {
   private readonly logger = new Logger(JwksCache.name);
+  private readonly now: () => number;
+  private readonly fetch: JwksFetch;
   private keys = new Map<string, KeyObject>();
   private loaded = false;
   private inFlight: Promise<boolean> | undefined;
+  private abort: AbortController | undefined;
+  private closed = false;
   private lastFetchAt = Number.NEGATIVE_INFINITY;
-  private readonly now: () => number;
+  private fetchedAt: number | undefined;
+  private maxAgeMs = DEFAULT_JWKS_MAX_AGE_MS;
+  private staleAt = Number.POSITIVE_INFINITY;
+  private lastError: { reason: string; at: number } | undefined;
 
   constructor(private readonly options: JwksCacheOptions) {
     this.now = options.now ?? Date.now;
+    this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
   }
 
-  /** Number of keys currently held. */
+  /** Number of keys held now. */
   get size(): number {
     return this.keys.size;
   }
 
-  /** The key for `kid` if it is already known; no I/O. */
+  /** Key set age, freshness and the latest fetch error, for health checks. */
+  status(): JwksStatus {
+    const now = this.now();
+    return {
+      keys: this.keys.size,
+      fetchedAt: this.fetchedAt,
+      ageMs: this.fetchedAt === undefined ? undefined : now - this.fetchedAt,
+      maxAgeMs: this.maxAgeMs,
+      lastError: this.lastError?.reason,
+      lastErrorAt: this.lastError?.at,
+    };
+  }
+
+  /**
+   * The key for `kid` if it is held now; no waiting. Starts a background refetch when the key
+   * set is older than its `max-age` (and the cooldown has passed).
+   */
   peek(kid: string): KeyObject | undefined {
+    if (this.now() >= this.staleAt) this.refreshWhenCooled();
     return this.keys.get(kid);
   }
 
   /**
    * The key for `kid`. Unknown kid: joins a fetch in flight, or starts one when the cooldown has
-   * passed; inside the cooldown it is `TokenInvalidError`. A fetch that fails with no usable key
-   * for the kid is `AuthUnavailableError`.
+   * passed; inside the cooldown it is `TokenInvalidError`. When the fetch that was tried failed
+   * and left no key for the kid, or no key set was ever loaded, it is `AuthUnavailableError`.
    */
   async getKey(kid: string): Promise<KeyObject> {
-    const known = this.keys.get(kid);
+    const known = this.peek(kid);
     if (known) return known;
     let fetched: boolean;
     if (this.inFlight) {
@@ -59,7 +111,6 @@ export class JwksCache {
     } else if (this.now() - this.lastFetchAt >= this.options.cooldownMs) {
       fetched = await this.refresh();
     } else if (!this.loaded) {
-      // No key set at all and a recent fetch failed: nothing can be verified yet.
       throw this.unavailable();
     } else {
       throw new TokenInvalidError('Token signed by an unknown key');
@@ -70,8 +121,9 @@ export class JwksCache {
     throw new TokenInvalidError('Token signed by an unknown key');
   }
 
-  /** Fetches the key set now (joins a fetch in flight). Resolves true on success; never rejects. */
+  /** Fetches the key set now, or joins the fetch in flight. Resolves true on success; never rejects. */
   refresh(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     if (!this.inFlight) {
       this.lastFetchAt = this.now();
       this.inFlight = this.fetchKeys().finally(() => {
@@ -83,36 +135,94 @@ export class JwksCache {
     return this.inFlight;
   }
 
+  /** Aborts a fetch in flight and starts no more. */
+  close(): void {
+    this.closed = true;
+    this.abort?.abort(new Error('JWKS cache closed'));
+  }
+
+  private refreshWhenCooled(): void {
+    if (!this.inFlight && this.now() - this.lastFetchAt >= this.options.cooldownMs) void this.refresh();
+  }
+
   private unavailable(): AuthUnavailableError {
     return new AuthUnavailableError('Signing keys are unavailable', this.options.retryAfterSeconds);
   }
 
   private async fetchKeys(): Promise<boolean> {
+    const controller = new AbortController();
+    this.abort = controller;
+    const timer = setTimeout(() => controller.abort(timeoutError()), this.options.timeoutMs);
+    timer.unref();
     try {
-      const response = await fetch(this.options.jwksUri, {
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        redirect: 'error',
-        headers: { accept: 'application/json' },
-      });
-      if (response.status !== 200) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
-      }
-      const body = await readLimited(response, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY);
-      const keys = parseJwks(body);
-      if (keys.size === 0) throw new Error('JWKS holds no usable RS256 signing key');
-      this.keys = keys;
-      this.loaded = true;
+      const { keys, maxAgeMs } = await untilAborted(this.download(controller.signal), controller.signal);
+      this.install(keys, maxAgeMs);
       return true;
     } catch (err) {
-      const reason = err instanceof Error ? (err.name === 'TimeoutError' ? 'timed out' : err.message) : 'unknown error';
-      this.logger.warn(`JWKS fetch from ${this.options.jwksUri} failed (${reason}); ${this.loaded ? 'keeping the last good key set' : 'no key set yet'}`);
+      this.recordFailure(err);
       return false;
+    } finally {
+      clearTimeout(timer);
+      this.abort = undefined;
     }
+  }
+
+  private async download(signal: AbortSignal): Promise<{ keys: Map<string, KeyObject>; maxAgeMs: number }> {
+    const response = await this.fetch(this.options.jwksUri, { signal, redirect: 'error', headers: { accept: 'application/json' } });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
+    }
+    const body = await readLimited(response, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY, signal);
+    const keys = parseJwks(body);
+    if (keys.size === 0) throw new Error('JWKS holds no usable RS256 signing key');
+    return { keys, maxAgeMs: jwksMaxAgeMs(response.headers.get('cache-control')) };
+  }
+
+  /** Replaces the key set, keeping the `KeyObject` of every key that did not change. */
+  private install(fetched: Map<string, KeyObject>, maxAgeMs: number): void {
+    const next = new Map<string, KeyObject>();
+    for (const [kid, key] of fetched) {
+      const held = this.keys.get(kid);
+      next.set(kid, held?.equals(key) ? held : key);
+    }
+    const dropped = [...this.keys.keys()].filter((kid) => next.get(kid) !== this.keys.get(kid)).length;
+    // Kids are logged by count only: a kid is part of every token signed with it.
+    if (dropped > 0) this.logger.log(`JWKS refetch dropped or replaced ${dropped} key(s); tokens signed with them stop passing`);
+    const now = this.now();
+    this.keys = next;
+    this.loaded = true;
+    this.fetchedAt = now;
+    this.maxAgeMs = maxAgeMs;
+    this.staleAt = now + maxAgeMs;
+    this.lastError = undefined;
+  }
+
+  private recordFailure(err: unknown): void {
+    const reason = err instanceof Error ? (err.name === 'TimeoutError' ? 'timed out' : err.message.slice(0, 200)) : 'unknown error';
+    this.lastError = { reason, at: this.now() };
+    if (this.closed) return;
+    this.logger.warn(
+      `JWKS fetch from ${this.options.jwksUri} failed (${reason}); ${this.loaded ? 'keeping the last good key set' : 'no key set yet'}`,
+    );
   }
 }
 
-async function readLimited(response: Response, limit: number): Promise<string> {
+function timeoutError(): Error {
+  return Object.assign(new Error('JWKS fetch timed out'), { name: 'TimeoutError' });
+}
+
+/** `work`, or its signal's reason once aborted, whichever comes first (a fetch seam may ignore the signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+async function readLimited(response: Response, limit: number, signal: AbortSignal): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel().catch(() => undefined);
@@ -120,45 +230,24 @@ async function readLimited(response: Response, limit: number): Promise<string> {
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`JWKS body larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Parses a JWKS document into kid → RSA public key, keeping only keys usable for RS256 signatures. */
-export function parseJwks(body: string): Map<string, KeyObject> {
-  let doc: unknown;
+  const cancel = (): void => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
   try {
-    doc = JSON.parse(body);
-  } catch {
-    throw new Error('JWKS is not JSON');
-  }
-  const list = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(list)) throw new Error('JWKS has no "keys" array');
-  const keys = new Map<string, KeyObject>();
-  for (const jwk of list.slice(0, MAX_KEYS)) {
-    if (!jwk || typeof jwk !== 'object') continue;
-    const { kty, kid, alg, use, n, e } = jwk as Record<string, unknown>;
-    if (kty !== 'RSA' || typeof kid !== 'string' || kid === '' || typeof n !== 'string' || typeof e !== 'string') continue;
-    if (alg !== undefined && alg !== 'RS256') continue;
-    if (use !== undefined && use !== 'sig') continue;
-    try {
-      const key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
-      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) continue;
-      keys.set(kid, key);
-    } catch {
-      // A malformed key is skipped; the others still count.
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      signal.throwIfAborted();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        cancel();
+        throw new Error(`JWKS body larger than ${limit} bytes`);
+      }
+      chunks.push(value);
     }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    signal.removeEventListener('abort', cancel);
   }
-  return keys;
 }
