@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { TokenInvalidError } from '../errors/cognito-auth.errors.js';
+
+/** A decoded JSON object of a token (header or payload), before its members are checked. */
+export type JsonObject = Record<string, unknown>;
+
+/** The three segments of a compact JWS (RFC 7515 section 7.1). */
+export interface CompactJws {
+  readonly header: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_DEPTH = 32;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Splits a compact JWS into its three segments, each non-empty unpadded base64url in its one
+ * canonical form.
+ * @throws TokenInvalidError
+ */
+export function splitCompactJws(token: string, label: string): CompactJws {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p) && isCanonicalBase64url(p))) {
+    throw new TokenInvalidError(`${label} is not a compact JWS`);
+  }
+  return { header: parts[0], payload: parts[1], signature: parts[2] };
+}
+
+/**
+ * Whether an unpadded base64url string (alphabet already checked) is the only encoding of its
+ * bytes: its length leaves no lone character, and the unused low bits of its last character are
+ * zero (RFC 4648 sections 3.5 and 5). Otherwise several strings decode to one signature, and a
+ * token could be altered without breaking it.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL.indexOf(segment[segment.length - 1]);
+  return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0;
+}
+
+/**
+ * Decodes a base64url segment holding a JSON object, refusing `__proto__`, `constructor` and
+ * `prototype` members at any depth, and nesting deeper than 32.
+ * @throws TokenInvalidError
+ */
+export function decodeJsonSegment(segment: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    throw new TokenInvalidError('Token segment is not JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenInvalidError('Token segment is not a JSON object');
+  // JSON.parse makes "__proto__" an own member (it does not set the prototype): find it by walking.
+  if (hasForbiddenMember(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
+  return value as JsonObject;
+}
+
+/** Freezes an object and every object under it. */
+export function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);
+  return Object.freeze(value);
+}
+
+/** base64url of the left half of SHA-256 over the ASCII access token (OIDC Core section 3.1.3.6, `at_hash`). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
+}
+
+function hasForbiddenMember(value: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return true;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_MEMBERS.has(key)) return true;
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && hasForbiddenMember(child, depth + 1)) return true;
+  }
+  return false;
+}
