@@ -1,12 +1,18 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { CognitoStateStore } from '../shared-state/state-store.interface.js';
+import type { VerifiedTokens } from '../tokens/token.types.js';
 
-/** Which tokens a request must carry (`COGNITO_TOKEN_USE`). */
-export type TokenUseMode = 'id+access' | 'access' | 'id';
+/**
+ * Which tokens a request must carry (`COGNITO_TOKEN_USE`): both (`id+access`), the access token
+ * alone, the ID token alone, or `any` (a lone Bearer access or ID token is enough).
+ */
+export type TokenUseMode = 'id+access' | 'access' | 'id' | 'any';
 
 /** The `SameSite` attribute of the token cookies. */
 export type CookieSameSite = 'lax' | 'strict' | 'none';
 
-/** Cookie settings (DESIGN.md section 9). */
+/** Cookie settings: where cookie-borne tokens are read from and refreshed tokens written to. */
 export interface CognitoCookieOptions {
   /** Read tokens from, and write refreshed tokens to, cookies (`COGNITO_COOKIES`). Default false. */
   enabled?: boolean;
@@ -22,9 +28,16 @@ export interface CognitoCookieOptions {
   domain?: string;
   /** Cookie names. Defaults `AccessToken`, `IdToken`, `RefreshToken`. */
   names?: { access?: string; id?: string; refresh?: string };
+  /**
+   * Prefix the token cookie names with `__Host-` (`COGNITO_COOKIE_HOST_PREFIX`), e.g.
+   * `__Host-AccessToken`: browsers then accept the cookies only from this exact host, over
+   * HTTPS, with `Path=/` and no `Domain`, so a sibling subdomain cannot set or shadow them.
+   * Needs `secure` and stops start-up when `domain` is set. Default false.
+   */
+  hostPrefix?: boolean;
 }
 
-/** User sync settings (DESIGN.md section 8). */
+/** User sync settings: how a caller is matched to, and written into, the app's user table. */
 export interface CognitoUserSyncOptions {
   /** The application's user entity. Default: the exported `CognitoUser`. */
   entity?: EntityTarget<ObjectLiteral>;
@@ -48,9 +61,60 @@ export interface CognitoUserSyncOptions {
   cacheTtlSeconds?: number;
 }
 
+/** The tokens a `tokenExtractor` found: raw token strings, any of them absent. */
+export interface ExtractedTokens {
+  readonly access?: string;
+  readonly id?: string;
+  readonly refresh?: string;
+}
+
+/**
+ * Reads tokens from a place the library does not know (a custom header, a query-less transport's
+ * payload...). Returns `undefined` (or no token) to leave the request to the built-in places.
+ */
+export type CognitoTokenExtractor = (context: ExecutionContext) => ExtractedTokens | undefined;
+
+/** What a `validate` hook learns about the call besides the tokens. */
+export interface CognitoValidateInfo {
+  /** The Nest context type: `http`, `graphql`, `ws`, `rpc`... */
+  readonly contextType: string;
+  /** The route handler about to run. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what Nest's ExecutionContext.getHandler() returns
+  readonly handler: Function;
+  /** The controller (resolver, gateway) class of the handler. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what Nest's ExecutionContext.getClass() returns
+  readonly controller: Function;
+}
+
+/**
+ * The app's own claim rules, run on every request after verification (not cached: keep it
+ * cheap). False (or a promise of false) refuses the request with 403 `forbidden_claims`.
+ */
+export type CognitoValidateHook = (tokens: VerifiedTokens, info: CognitoValidateInfo) => boolean | Promise<boolean>;
+
+/**
+ * State shared by several instances of the app (refresh single-flight, revocation, user-cache
+ * invalidation). Without `redis` or `store` every instance keeps its own, in memory.
+ */
+export interface CognitoSharedStateOptions {
+  /** A Redis server to share state through (`COGNITO_REDIS_URL`; `COGNITO_REDIS_PREFIX`, default `nca:`). */
+  redis?: { url: string; prefix?: string };
+  /** Any `CognitoStateStore` implementation instead of Redis. */
+  store?: CognitoStateStore;
+  /**
+   * Secret key (at least 32 characters) encrypting what is kept in a shared store and signing the
+   * flows' cookies (`COGNITO_STATE_KEY`). Required when a shared store is configured.
+   */
+  stateKey?: string;
+  /** Refuse tokens while the store cannot be asked whether they are revoked (`COGNITO_REVOCATION_FAIL_CLOSED`). Default false. */
+  revocationFailClosed?: boolean;
+  /** Seconds between checks of a long-lived connection's token against the store (`COGNITO_ONLINE_CHECK_SECONDS`). Default 60. */
+  onlineCheckSeconds?: number;
+}
+
 /**
  * Options of `CognitoAuthModule.forRoot()`. Whatever is left out is read from the environment
- * with the seed's names (DESIGN.md section 4); given options win.
+ * with django-cognito-redux's names; given options win.
  */
 export interface CognitoAuthModuleOptions {
   /** `<region>_<id>` (`COGNITO_POOL_ID`). With `endpoint` set any `<prefix>_<id>`. */
@@ -59,7 +123,11 @@ export interface CognitoAuthModuleOptions {
   clientId?: string | readonly string[];
   /** The client secret (the first client's), or a map of client id to secret (`APP_CLIENT_SECRET`, alias `APP_SECRET_KEY`). */
   clientSecret?: string | Readonly<Record<string, string>>;
-  /** AWS region (`COGNITO_REGION`, `AWS_REGION`). Default: the pool id's prefix. */
+  /**
+   * AWS region of the pool (`COGNITO_REGION`). Default, and the only value accepted for an AWS
+   * pool id: the pool id's prefix. `AWS_REGION` is never read (Lambda and ECS set it to the
+   * compute's region). Free only with `endpoint` and a pool id such as cognito-local's `local_…`.
+   */
   region?: string;
   /** Cognito endpoint, for cognito-local or a VPC endpoint (`COGNITO_ENDPOINT`). */
   endpoint?: string;
@@ -93,6 +161,14 @@ export interface CognitoAuthModuleOptions {
   retryAfterSeconds?: number;
   /** Entries in the verified-token cache; 0 turns it off (`COGNITO_TOKEN_CACHE_SIZE`). Default 10000. */
   tokenCacheSize?: number;
+  /** Nest context types let through unauthenticated (e.g. `['rpc']`); every other context needs a token. Default `[]`. */
+  passThroughContexts?: readonly string[];
+  /** An extra place to read tokens from, asked before the built-in ones. */
+  tokenExtractor?: CognitoTokenExtractor;
+  /** The app's own claim rules (403 `forbidden_claims` when it answers false). */
+  validate?: CognitoValidateHook;
+  /** State shared by several instances of the app. */
+  sharedState?: CognitoSharedStateOptions;
 }
 
 /** Extra `forRoot` / `forRootAsync` settings that shape the module itself. */
@@ -122,6 +198,8 @@ export interface CognitoAuthSettings {
     readonly sameSite: CookieSameSite;
     readonly maxAgeSeconds: number;
     readonly domain: string | undefined;
+    readonly hostPrefix: boolean;
+    /** The cookie names, `__Host-` prefixed when `hostPrefix` is on. */
     readonly names: { readonly access: string; readonly id: string; readonly refresh: string };
   };
   readonly csrf: boolean;
@@ -134,6 +212,19 @@ export interface CognitoAuthSettings {
   readonly cognitoTimeoutMs: number;
   readonly retryAfterSeconds: number;
   readonly tokenCacheSize: number;
+  readonly passThroughContexts: readonly string[];
+  readonly tokenExtractor: CognitoTokenExtractor | undefined;
+  readonly validate: CognitoValidateHook | undefined;
+  readonly sharedState: ResolvedSharedStateSettings;
+}
+
+/** Resolved shared-state settings. */
+export interface ResolvedSharedStateSettings {
+  readonly redis: { readonly url: string; readonly prefix: string } | undefined;
+  readonly store: CognitoStateStore | undefined;
+  readonly stateKey: string | undefined;
+  readonly revocationFailClosed: boolean;
+  readonly onlineCheckSeconds: number;
 }
 
 /** Resolved user sync settings. */

@@ -1,5 +1,7 @@
 import { CognitoConfigError } from '../../../src/errors/cognito-auth.errors.js';
 import { resolveCognitoSettings } from '../../../src/options/settings.resolver.js';
+import { InMemoryStateStore } from '../../../src/shared-state/in-memory-state.store.js';
+import type { CognitoStateStore } from '../../../src/shared-state/state-store.interface.js';
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 const base = { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'client1' };
@@ -15,7 +17,7 @@ function configError(fn: () => unknown): CognitoConfigError {
 }
 
 describe('resolveCognitoSettings', () => {
-  it('reads the seed environment names and applies the defaults of DESIGN.md section 4', () => {
+  it('reads the seed environment names and applies the documented defaults', () => {
     const s = resolveCognitoSettings(undefined, envOf(base));
     expect(s.userPoolId).toBe('eu-west-1_AbC123');
     expect(s.region).toBe('eu-west-1');
@@ -34,6 +36,12 @@ describe('resolveCognitoSettings', () => {
     expect(s.clockToleranceSeconds).toBe(5);
     expect(s.maxTokenLength).toBe(8192);
     expect([s.jwksTimeoutMs, s.jwksRefetchCooldownMs, s.cognitoTimeoutMs, s.retryAfterSeconds]).toEqual([3000, 10000, 5000, 5]);
+    expect(s.cookies.hostPrefix).toBe(false);
+    expect(s.cookies.names).toEqual({ access: 'AccessToken', id: 'IdToken', refresh: 'RefreshToken' });
+    expect(s.passThroughContexts).toEqual([]);
+    expect(s.tokenExtractor).toBeUndefined();
+    expect(s.validate).toBeUndefined();
+    expect(s.sharedState).toEqual({ redis: undefined, store: undefined, stateKey: undefined, revocationFailClosed: false, onlineCheckSeconds: 60 });
   });
 
   it('lets given options win over the environment and merges the rest from it', () => {
@@ -121,5 +129,165 @@ describe('resolveCognitoSettings', () => {
   it('never puts the client secret in an error message', () => {
     const err = configError(() => resolveCognitoSettings({ userPoolId: 'bad', clientSecret: 'TOPSECRETVALUE' }, envOf({})));
     expect(err.message).not.toContain('TOPSECRETVALUE');
+  });
+
+  describe('region', () => {
+    it('never takes the region from AWS_REGION (the compute\'s region on Lambda and ECS)', () => {
+      const s = resolveCognitoSettings(undefined, envOf({ ...base, AWS_REGION: 'us-east-1' }));
+      expect(s.region).toBe('eu-west-1');
+      expect(s.issuers[0]).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123');
+    });
+
+    it('accepts a COGNITO_REGION that agrees with the pool id', () => {
+      expect(resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REGION: 'eu-west-1' })).region).toBe('eu-west-1');
+    });
+
+    it('stops start-up when COGNITO_REGION contradicts the pool id, naming COGNITO_REGION', () => {
+      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REGION: 'us-east-1' })));
+      expect(err.setting).toBe('COGNITO_REGION');
+      expect(err.message).toContain('COGNITO_REGION');
+      expect(err.message).toContain('eu-west-1');
+    });
+
+    it('stops start-up when the region option contradicts the pool id, naming the option', () => {
+      const err = configError(() => resolveCognitoSettings({ region: 'us-east-1' }, envOf(base)));
+      expect(err.setting).toBe('region');
+    });
+
+    it.each(['us-gov-west-1', 'cn-north-1', 'cn-northwest-1', 'eusc-de-east-1', 'ap-southeast-5', 'us-isob-east-1', 'il-central-1', 'mx-central-1'])(
+      'accepts a pool id of region %s and takes the issuer\'s region from it',
+      (region) => {
+        const s = resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_POOL_ID: `${region}_AbC123` }));
+        expect(s.region).toBe(region);
+        expect(s.issuers[0]).toBe(`https://cognito-idp.${region}.amazonaws.com/${region}_AbC123`);
+      },
+    );
+
+    it('takes any region with an endpoint and a pool id that names none (cognito-local)', () => {
+      const env = { COGNITO_POOL_ID: 'local_Xy12', APP_CLIENT_ID: 'c', COGNITO_ENDPOINT: 'http://localhost:9229', COGNITO_REGION: 'ap-south-2' };
+      expect(resolveCognitoSettings(undefined, envOf(env)).region).toBe('ap-south-2');
+      expect(resolveCognitoSettings(undefined, envOf({ ...env, COGNITO_REGION: '' })).region).toBe('us-east-1');
+    });
+  });
+
+  describe('cookies.hostPrefix', () => {
+    it('names the cookies __Host-AccessToken, __Host-IdToken, __Host-RefreshToken (COGNITO_COOKIE_HOST_PREFIX)', () => {
+      const s = resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'true' }));
+      expect(s.cookies.hostPrefix).toBe(true);
+      expect(s.cookies.names).toEqual({ access: '__Host-AccessToken', id: '__Host-IdToken', refresh: '__Host-RefreshToken' });
+    });
+
+    it('prefixes configured names once', () => {
+      const s = resolveCognitoSettings({ cookies: { hostPrefix: true, names: { access: 'At', id: '__Host-It' } } }, envOf(base));
+      expect(s.cookies.names).toEqual({ access: '__Host-At', id: '__Host-It', refresh: '__Host-RefreshToken' });
+    });
+
+    it('stops start-up with a cookie domain, naming where the prefix came from', () => {
+      const env = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'on', COGNITO_COOKIE_DOMAIN: '.example.com' })));
+      expect(env.setting).toBe('COGNITO_COOKIE_HOST_PREFIX');
+      expect(env.message).toContain('COGNITO_COOKIE_DOMAIN');
+      const option = configError(() => resolveCognitoSettings({ cookies: { hostPrefix: true, domain: 'example.com' } }, envOf(base)));
+      expect(option.setting).toBe('cookies.hostPrefix');
+    });
+
+    it('stops start-up without Secure cookies', () => {
+      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'true', SECURE_COOKIE: 'false' })));
+      expect(err.setting).toBe('COGNITO_COOKIE_HOST_PREFIX');
+      expect(err.message).toContain('Secure');
+    });
+  });
+
+  describe('request rules', () => {
+    it('accepts tokenUse any, from the option and from COGNITO_TOKEN_USE', () => {
+      expect(resolveCognitoSettings({ tokenUse: 'any' }, envOf(base)).tokenUse).toBe('any');
+      expect(resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_TOKEN_USE: 'any' })).tokenUse).toBe('any');
+    });
+
+    it('keeps passThroughContexts, tokenExtractor and validate', () => {
+      const tokenExtractor = () => undefined;
+      const validate = () => true;
+      const s = resolveCognitoSettings({ passThroughContexts: ['rpc', ' ws '], tokenExtractor, validate }, envOf(base));
+      expect(s.passThroughContexts).toEqual(['rpc', 'ws']);
+      expect(s.tokenExtractor).toBe(tokenExtractor);
+      expect(s.validate).toBe(validate);
+    });
+
+    it.each([
+      [{ passThroughContexts: 'rpc' as never }, 'passThroughContexts'],
+      [{ passThroughContexts: ['rpc', ''] }, 'passThroughContexts'],
+      [{ tokenExtractor: 'header' as never }, 'tokenExtractor'],
+      [{ validate: true as never }, 'validate'],
+    ])('stops start-up on a bad hook or context list (%#)', (options, option) => {
+      expect(configError(() => resolveCognitoSettings(options, envOf(base))).setting).toBe(option);
+    });
+  });
+
+  describe('shared state', () => {
+    const KEY = 'k'.repeat(32);
+    const fakeStore = (): CognitoStateStore => {
+      const memory = new InMemoryStateStore();
+      return {
+        get: (k) => memory.get(k),
+        set: (k, v, t) => memory.set(k, v, t),
+        setIfAbsent: (k, v, t) => memory.setIfAbsent(k, v, t),
+        delete: (k) => memory.delete(k),
+        publish: (c, m) => memory.publish(c, m),
+        subscribe: (c, l) => memory.subscribe(c, l),
+      };
+    };
+
+    it('reads the Redis URL, prefix, state key and revocation settings from the environment', () => {
+      const s = resolveCognitoSettings(
+        undefined,
+        envOf({
+          ...base,
+          COGNITO_REDIS_URL: 'redis://cache:6379/0',
+          COGNITO_STATE_KEY: KEY,
+          COGNITO_REVOCATION_FAIL_CLOSED: 'true',
+          COGNITO_ONLINE_CHECK_SECONDS: '15',
+        }),
+      );
+      expect(s.sharedState).toEqual({
+        redis: { url: 'redis://cache:6379/0', prefix: 'nca:' },
+        store: undefined,
+        stateKey: KEY,
+        revocationFailClosed: true,
+        onlineCheckSeconds: 15,
+      });
+      expect(resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'rediss://c', COGNITO_REDIS_PREFIX: 'app:', COGNITO_STATE_KEY: KEY })).sharedState.redis)
+        .toEqual({ url: 'rediss://c', prefix: 'app:' });
+    });
+
+    it('stops start-up on a state key shorter than 32 characters, naming COGNITO_STATE_KEY and not showing the key', () => {
+      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_STATE_KEY: 'short-secret-key-31-characters!' })));
+      expect(err.setting).toBe('COGNITO_STATE_KEY');
+      expect(err.message).toContain('32');
+      expect(err.message).not.toContain('short-secret');
+      expect(configError(() => resolveCognitoSettings({ sharedState: { stateKey: 'x'.repeat(31) } }, envOf(base))).setting).toBe('sharedState.stateKey');
+    });
+
+    it('requires a state key with Redis or a shared store, not with the in-memory store', () => {
+      expect(configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'redis://c' }))).setting).toBe('COGNITO_STATE_KEY');
+      expect(configError(() => resolveCognitoSettings({ sharedState: { store: fakeStore() } }, envOf(base))).message).toContain('sharedState.store');
+      expect(resolveCognitoSettings({ sharedState: { store: fakeStore(), stateKey: KEY } }, envOf(base)).sharedState.stateKey).toBe(KEY);
+      const memory = new InMemoryStateStore();
+      expect(resolveCognitoSettings({ sharedState: { store: memory } }, envOf(base)).sharedState.store).toBe(memory);
+    });
+
+    it('stops start-up on a Redis URL that is not redis:// without showing it (it may hold a password)', () => {
+      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'http://user:hunter2@cache', COGNITO_STATE_KEY: KEY })));
+      expect(err.setting).toBe('COGNITO_REDIS_URL');
+      expect(err.message).not.toContain('hunter2');
+    });
+
+    it.each([
+      [{ sharedState: { store: fakeStore(), redis: { url: 'redis://c' }, stateKey: KEY } }, 'sharedState.store'],
+      [{ sharedState: { store: { get: () => undefined } as never } }, 'sharedState.store'],
+      [{ sharedState: { redis: {} as never } }, 'sharedState.redis.url'],
+      [{ sharedState: { onlineCheckSeconds: 0 } }, 'sharedState.onlineCheckSeconds'],
+      [{ sharedState: { revocationFailClosed: 'yes' as never } }, 'sharedState.revocationFailClosed'],
+    ])('stops start-up on bad shared-state options (%#)', (options, option) => {
+      expect(configError(() => resolveCognitoSettings(options, envOf(base))).setting).toBe(option);
+    });
   });
 });
