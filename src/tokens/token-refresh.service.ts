@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   type AuthenticationResultType,
   CognitoIdentityProviderClient,
@@ -7,11 +7,14 @@ import {
   InitiateAuthCommand,
   RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { VerifiedTokenCache } from './verified-token.cache.js';
-import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
-import { AuthUnavailableError, CognitoAuthError, RefreshFailedError } from '../errors/cognito-auth.errors.js';
+import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
+import { AuthUnavailableError, RefreshFailedError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import type { RefreshedTokens } from './token.types.js';
+import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
+import { callCognito } from './cognito-errors.js';
+import { RefreshRateLimiter } from './refresh-rate.limiter.js';
+import type { RefreshedTokens, VerifiedTokens } from './token.types.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** What `TokenRefreshService.refresh()` needs. */
 export interface RefreshInput {
@@ -19,11 +22,25 @@ export interface RefreshInput {
   readonly refreshToken: string;
   /** The app client id of the expired token (`client_id` / `aud`). */
   readonly clientId: string;
+  /** The `sub` of the expired token: refresh attempts are rate-limited per user. */
+  readonly sub: string;
   /**
    * The internal user name of the expired token (`cognito:username` / `username`); needed for
    * `SECRET_HASH` when the client has a secret.
    */
   readonly username?: string;
+}
+
+/** What `TokenRefreshService.revoke()` needs besides the refresh token. */
+export interface RevokeOptions {
+  /** The app client the refresh token was issued to, when the caller knows it. */
+  readonly clientId?: string;
+  /**
+   * The verified claims of the tokens sent with the refresh token. Their session is recorded as
+   * revoked (they would verify offline until they expire otherwise), and their client is the one
+   * the refresh token is revoked with.
+   */
+  readonly claims?: VerifiedTokens;
 }
 
 /**
@@ -36,52 +53,26 @@ export function computeSecretHash(username: string, clientId: string, clientSecr
 
 /** SDK attempts per call (the first one and one retry), all within `cognitoTimeoutMs`. */
 const MAX_ATTEMPTS = 2;
+const RECENT_REFRESH_TTL_MS = 10_000;
+const RECENT_REFRESH_ENTRIES = 1000;
+/** A refresh token Cognito refused is answered from memory for this long, with no call. */
+const REFUSED_TTL_MS = 60_000;
+const REFUSED_ENTRIES = 10_000;
 
-/** Cognito errors that mean "this refresh token (or its user) is refused": 401 `refresh_failed`. */
-const REFUSED = new Set([
-  'NotAuthorizedException',
-  'InvalidParameterException',
-  'UserNotFoundException',
-  'UserNotConfirmedException',
-  'PasswordResetRequiredException',
-  'ResourceNotFoundException',
-  'RefreshTokenReuseException',
-  'UnauthorizedException',
-  'UnsupportedTokenTypeException',
-  'UnsupportedOperationException',
-  'OperationNotEnabledException',
-  'InvalidUserPoolConfigurationException',
-  'AccessDeniedException',
-  'ForbiddenException',
-  'UserLambdaValidationException',
-  'TooManyFailedAttemptsException',
-]);
-
-/** Errors that mean "Cognito cannot answer now": 503 `auth_unavailable`. */
-const UNAVAILABLE = new Set([
-  'TooManyRequestsException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'InternalErrorException',
-  'InternalServerException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InvalidLambdaResponseException',
-  'UnexpectedLambdaException',
-  'TimeoutError',
-  'AbortError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-type Outcome = 'refused' | 'unavailable';
+function refreshKey(clientId: string, refreshToken: string): string {
+  return createHash('sha256').update(clientId).update('\0').update(refreshToken).digest('base64url');
+}
 
 /**
  * Refreshes Cognito tokens with a refresh token (`REFRESH_TOKEN_AUTH`, or
  * `GetTokensFromRefreshToken` when refresh-token rotation is on) and revokes refresh tokens.
  * Knows nothing of HTTP requests or cookies.
  *
- * - Concurrent refreshes of one refresh token share one Cognito call.
+ * - Concurrent refreshes of one refresh token share one Cognito call, and requests arriving just
+ *   after it settled get its result.
+ * - A refresh token Cognito refused is remembered (by hash, bounded, 60 s): repeating it makes no
+ *   call. Attempts that would call Cognito are limited to 10 a minute per user (`sub`); past it
+ *   503 `auth_unavailable` with `Retry-After` until the minute ends.
  * - Every call, SDK retries included, ends within `cognitoTimeoutMs`.
  * - Failures are `RefreshFailedError` (401 `refresh_failed`: Cognito refused the token) or
  *   `AuthUnavailableError` (503 `auth_unavailable`: throttling, 5xx, timeouts, network); no SDK
@@ -90,28 +81,35 @@ type Outcome = 'refused' | 'unavailable';
  * AWS credentials come from the SDK's default provider chain; the three operations used are
  * unsigned (`smithy.api#noAuth`), so none are needed.
  */
-const RECENT_REFRESH_TTL_MS = 10_000;
-const RECENT_REFRESH_ENTRIES = 1000;
-
-function refreshKey(clientId: string, refreshToken: string): string {
-  return createHash('sha256').update(clientId).update('\0').update(refreshToken).digest('base64url');
-}
-
 @Injectable()
 export class TokenRefreshService implements OnModuleDestroy {
   private readonly logger = new Logger(TokenRefreshService.name);
   private readonly client: CognitoIdentityProviderClient;
+  private readonly revocation: CognitoRevocationService;
   /** In-flight refreshes by sha256(clientId, refresh token); an entry lives until its call settles. */
   private readonly inFlight = new Map<string, Promise<RefreshedTokens>>();
   /**
    * Successful refreshes of the last few seconds, by the same key: requests of a storm that
    * arrive just after the call settled get its result instead of a second Cognito call (and,
-   * with rotation, the old refresh token no longer works at Cognito anyway). Bounded; dropped
-   * on revoke.
+   * with rotation, the old refresh token no longer works at Cognito anyway). Dropped on revoke.
    */
   private readonly recent = new VerifiedTokenCache<RefreshedTokens>(RECENT_REFRESH_ENTRIES);
+  /** Refresh tokens Cognito refused (or that were revoked here), by the same key. */
+  private readonly refused = new VerifiedTokenCache<true>(REFUSED_ENTRIES);
+  private readonly limiter = new RefreshRateLimiter();
 
-  constructor(@Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings) {
+  /**
+   * @param settings the module's settings
+   * @param revocation records revoked sessions; the module's one, so the guard sees them. Without
+   *   one (a service built by hand) a private one is made, which nothing else reads.
+   * @param clock milliseconds since the epoch; default `Date.now`
+   */
+  constructor(
+    @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
+    @Optional() revocation?: CognitoRevocationService,
+    @Optional() @Inject(COGNITO_CLOCK) private readonly clock: () => number = Date.now,
+  ) {
+    this.revocation = revocation ?? new CognitoRevocationService(settings, undefined, clock);
     const budget = settings.cognitoTimeoutMs;
     this.client = new CognitoIdentityProviderClient({
       region: settings.region,
@@ -130,26 +128,48 @@ export class TokenRefreshService implements OnModuleDestroy {
   /**
    * New access and ID tokens for a refresh token. With rotation on, also a new refresh token.
    *
-   * @throws RefreshFailedError Cognito refused the refresh token (or a secret client lacks a username)
-   * @throws AuthUnavailableError Cognito could not be reached or did not answer in time
+   * @throws RefreshFailedError Cognito refused the refresh token, now or in the last minute (or a
+   *   secret client lacks a username)
+   * @throws AuthUnavailableError Cognito could not be reached or did not answer in time, or the
+   *   user made 10 attempts this minute already
    */
   refresh(input: RefreshInput): Promise<RefreshedTokens> {
-    const { refreshToken, clientId } = input;
+    const { refreshToken, clientId, sub, username } = input;
     if (typeof refreshToken !== 'string' || refreshToken.trim() === '') {
       return Promise.reject(new RefreshFailedError('No refresh token'));
     }
     if (typeof clientId !== 'string' || !this.settings.clientIds.includes(clientId)) {
       return Promise.reject(new RefreshFailedError('The token was issued to an unknown app client'));
     }
+    if (typeof sub !== 'string' || sub === '') {
+      // A caller bug, not the client's fault: without a sub the attempt cannot be rate-limited.
+      this.logger.error('Refresh refused: called without the expired token\'s sub');
+      return Promise.reject(new AuthUnavailableError(undefined, this.settings.retryAfterSeconds));
+    }
     const key = refreshKey(clientId, refreshToken);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const done = this.recent.get(key, Date.now());
+    const now = this.clock();
+    const done = this.recent.get(key, now);
     if (done) return Promise.resolve(done);
+    if (this.refused.get(key, now)) return Promise.reject(new RefreshFailedError());
+    if (this.settings.clientSecrets.has(clientId) && !this.settings.refreshTokenRotation && (typeof username !== 'string' || username === '')) {
+      this.logger.warn('Refresh refused locally: the client has a secret but the token carries no username');
+      return Promise.reject(new RefreshFailedError());
+    }
+    const waitMs = this.limiter.take(sub, now);
+    if (waitMs > 0) {
+      this.logger.warn('Refresh refused: a user made too many refresh attempts this minute');
+      return Promise.reject(new AuthUnavailableError('Too many refresh attempts; try again later', Math.ceil(waitMs / 1000)));
+    }
     const call = this.doRefresh(input)
       .then((tokens) => {
-        this.recent.set(key, tokens, Date.now() + RECENT_REFRESH_TTL_MS);
+        this.recent.set(key, tokens, this.clock() + RECENT_REFRESH_TTL_MS);
         return tokens;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RefreshFailedError) this.refused.set(key, true, this.clock() + REFUSED_TTL_MS);
+        throw err;
       })
       .finally(() => {
         if (this.inFlight.get(key) === call) this.inFlight.delete(key);
@@ -159,22 +179,32 @@ export class TokenRefreshService implements OnModuleDestroy {
   }
 
   /**
-   * Revokes a refresh token (and the access tokens issued with it, at AWS).
+   * Logs a session out: records the session of `options.claims` as revoked (so those tokens stop
+   * verifying here at once), then revokes the refresh token at Cognito (and, at AWS, the access
+   * tokens issued with it) with the client that issued it: `options.clientId`, else the client of
+   * the claims, else each configured client in turn until one accepts.
    *
-   * @throws RefreshFailedError Cognito refused the request
+   * @throws RefreshFailedError Cognito refused the request (with every client tried)
    * @throws AuthUnavailableError Cognito could not be reached or did not answer in time
    */
-  async revoke(refreshToken: string, clientId: string): Promise<void> {
+  async revoke(refreshToken: string, options: RevokeOptions = {}): Promise<void> {
     if (typeof refreshToken !== 'string' || refreshToken.trim() === '') throw new RefreshFailedError('No refresh token');
-    if (typeof clientId !== 'string' || clientId === '') throw new RefreshFailedError('No app client id');
-    this.recent.delete(refreshKey(clientId, refreshToken));
-    const secret = this.settings.clientSecrets.get(clientId);
-    await this.call('RevokeToken', (abortSignal) =>
-      this.client.send(
-        new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(secret ? { ClientSecret: secret } : {}) }),
-        { abortSignal },
-      ),
-    );
+    const opts: RevokeOptions = typeof options === 'object' && options !== null ? options : {};
+    const clients = this.revokingClients(opts);
+    await this.recordRevoked(opts.claims);
+    for (const clientId of this.settings.clientIds) this.recent.delete(refreshKey(clientId, refreshToken));
+    let refusal: RefreshFailedError | undefined;
+    for (const clientId of clients) {
+      try {
+        await this.revokeWith(refreshToken, clientId);
+        this.refused.set(refreshKey(clientId, refreshToken), true, this.clock() + REFUSED_TTL_MS);
+        return;
+      } catch (err) {
+        if (!(err instanceof RefreshFailedError)) throw err;
+        refusal = err;
+      }
+    }
+    throw refusal ?? new RefreshFailedError();
   }
 
   /** Refreshes in flight now (one per refresh token, however many requests wait on it). */
@@ -192,38 +222,67 @@ export class TokenRefreshService implements OnModuleDestroy {
     this.client.destroy();
   }
 
+  /** The clients to try `RevokeToken` with, in order. */
+  private revokingClients({ clientId, claims }: RevokeOptions): readonly string[] {
+    const known = clientId ?? claims?.access?.client_id ?? claims?.id?.aud;
+    if (known === undefined) return this.settings.clientIds;
+    if (typeof known !== 'string' || !this.settings.clientIds.includes(known)) {
+      throw new RefreshFailedError('The token was issued to an unknown app client');
+    }
+    return [known];
+  }
+
+  /** Records the session of each token (once per session id). */
+  private async recordRevoked(claims: VerifiedTokens | undefined): Promise<void> {
+    const seen = new Set<string>();
+    for (const token of [claims?.access, claims?.id]) {
+      const id = token?.origin_jti ?? token?.jti;
+      if (!token || (typeof id === 'string' && seen.has(id))) continue;
+      if (typeof id === 'string') seen.add(id);
+      await this.revocation.revokeSession(token);
+    }
+  }
+
+  private async revokeWith(refreshToken: string, clientId: string): Promise<void> {
+    const secret = this.settings.clientSecrets.get(clientId);
+    await this.call('RevokeToken', (abortSignal) =>
+      this.client.send(
+        new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(secret ? { ClientSecret: secret } : {}) }),
+        { abortSignal },
+      ),
+    );
+  }
+
   private async doRefresh({ refreshToken, clientId, username }: RefreshInput): Promise<RefreshedTokens> {
     const secret = this.settings.clientSecrets.get(clientId);
-    let result: AuthenticationResultType | undefined;
-    if (this.settings.refreshTokenRotation) {
-      const out = await this.call('GetTokensFromRefreshToken', (abortSignal) =>
-        this.client.send(
-          new GetTokensFromRefreshTokenCommand({
-            RefreshToken: refreshToken,
-            ClientId: clientId,
-            ...(secret ? { ClientSecret: secret } : {}),
-          }),
-          { abortSignal },
-        ),
-      );
-      result = out.AuthenticationResult;
-    } else {
-      const params: Record<string, string> = { REFRESH_TOKEN: refreshToken };
-      if (secret) {
-        if (typeof username !== 'string' || username === '') {
-          this.logger.warn('Refresh refused locally: the client has a secret but the token carries no username');
-          throw new RefreshFailedError();
-        }
-        params.SECRET_HASH = computeSecretHash(username, clientId, secret);
-      }
-      const out = await this.call('InitiateAuth', (abortSignal) =>
-        this.client.send(
-          new InitiateAuthCommand({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: clientId, AuthParameters: params }),
-          { abortSignal },
-        ),
-      );
-      result = out.AuthenticationResult;
-    }
+    const result = this.settings.refreshTokenRotation
+      ? await this.call('GetTokensFromRefreshToken', (abortSignal) =>
+          this.client.send(
+            new GetTokensFromRefreshTokenCommand({
+              RefreshToken: refreshToken,
+              ClientId: clientId,
+              ...(secret ? { ClientSecret: secret } : {}),
+            }),
+            { abortSignal },
+          ),
+        )
+      : await this.call('InitiateAuth', (abortSignal) =>
+          this.client.send(
+            new InitiateAuthCommand({
+              AuthFlow: 'REFRESH_TOKEN_AUTH',
+              ClientId: clientId,
+              AuthParameters: {
+                REFRESH_TOKEN: refreshToken,
+                ...(secret ? { SECRET_HASH: computeSecretHash(username ?? '', clientId, secret) } : {}),
+              },
+            }),
+            { abortSignal },
+          ),
+        );
+    return this.tokensOf(result.AuthenticationResult, refreshToken);
+  }
+
+  private tokensOf(result: AuthenticationResultType | undefined, oldRefreshToken: string): RefreshedTokens {
     const accessToken = result?.AccessToken;
     const idToken = result?.IdToken;
     if (typeof accessToken !== 'string' || accessToken === '' || typeof idToken !== 'string' || idToken === '') {
@@ -231,75 +290,14 @@ export class TokenRefreshService implements OnModuleDestroy {
       throw new RefreshFailedError();
     }
     const rotated = result?.RefreshToken;
-    return typeof rotated === 'string' && rotated !== '' && rotated !== refreshToken
+    return typeof rotated === 'string' && rotated !== '' && rotated !== oldRefreshToken
       ? { accessToken, idToken, refreshToken: rotated }
       : { accessToken, idToken };
   }
 
-  /**
-   * Runs one SDK call under the overall deadline (`cognitoTimeoutMs`, retries included) and maps
-   * every failure to `RefreshFailedError` or `AuthUnavailableError`.
-   */
-  private async call<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const timeout = Object.assign(new Error(`${operation} timed out`), { name: 'TimeoutError' });
-        controller.abort(timeout);
-        reject(timeout);
-      }, this.settings.cognitoTimeoutMs);
-    });
-    try {
-      return await Promise.race([send(controller.signal), deadline]);
-    } catch (err) {
-      throw this.mapError(operation, err);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** One SDK call under the overall deadline, every failure mapped to a `CognitoAuthError`. */
+  private call<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const { cognitoTimeoutMs, retryAfterSeconds } = this.settings;
+    return callCognito(operation, send, { timeoutMs: cognitoTimeoutMs, retryAfterSeconds, logger: this.logger });
   }
-
-  private mapError(operation: string, err: unknown): CognitoAuthError {
-    if (err instanceof CognitoAuthError) return err;
-    const name = safeName(err);
-    if (classify(err) === 'refused') {
-      this.logger.warn(`Cognito ${operation} refused the refresh token: ${name}`);
-      return new RefreshFailedError();
-    }
-    this.logger.error(`Cognito ${operation} unavailable: ${name}`);
-    return new AuthUnavailableError('Cognito is temporarily unavailable', this.settings.retryAfterSeconds);
-  }
-}
-
-interface ErrorLike {
-  name?: unknown;
-  code?: unknown;
-  $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
-
-/** Whether Cognito refused the token (401) or could not answer (503). */
-function classify(err: unknown): Outcome {
-  if (!err || typeof err !== 'object') return 'unavailable';
-  const e = err as ErrorLike;
-  const name = typeof e.name === 'string' ? e.name : '';
-  if (UNAVAILABLE.has(name)) return 'unavailable';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  if (status !== undefined && (status >= 500 || status === 429)) return 'unavailable';
-  if (REFUSED.has(name)) return 'refused';
-  // Cognito answers every modelled client error with 400 and an `__type`: an error the SDK
-  // parsed as a client fault of a 400 is a refusal; anything else (network errors, proxies'
-  // 403/404 pages, unparsable bodies, unknown shapes) means Cognito did not really answer.
-  if (status === 400 && e.$fault === 'client' && /Exception$/.test(name)) return 'refused';
-  return 'unavailable';
-}
-
-/** The error's name (or network code) for the log, when it looks like one; never its message. */
-function safeName(err: unknown): string {
-  if (!err || typeof err !== 'object') return 'UnknownError';
-  const e = err as ErrorLike;
-  const name = typeof e.name === 'string' && /^[A-Za-z]{1,80}$/.test(e.name) && /(Exception|Error|Fault|Timeout)$/.test(e.name) ? e.name : 'UnknownError';
-  const code = typeof e.code === 'string' && /^E[A-Z_]{2,30}$/.test(e.code) ? e.code : undefined;
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  return [name, code, status !== undefined ? `HTTP ${status}` : undefined].filter(Boolean).join(' ');
 }

@@ -28,6 +28,9 @@ const CREDENTIAL_ENV = [
   'AWS_WEB_IDENTITY_TOKEN_FILE',
 ];
 
+/** The `sub` of a login's ID token (refresh attempts are counted per user). */
+const subOf = (login: { idToken: string }): string => decodeJwtPayload(login.idToken).sub as string;
+
 describe('TokenRefreshService against cognito-local', () => {
   let cl: CognitoLocal;
   let pool: ProvisionedPool;
@@ -67,7 +70,7 @@ describe('TokenRefreshService against cognito-local', () => {
   it('refreshes a valid refresh token into new access and ID tokens of the same user', async () => {
     const login = await pool.login('alice', 'Passw0rd!');
     const before = decodeJwtPayload(login.idToken);
-    const tokens = await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId, username: 'alice' });
+    const tokens = await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId, sub: before.sub as string, username: 'alice' });
 
     const access = decodeJwtPayload(tokens.accessToken);
     const id = decodeJwtPayload(tokens.idToken);
@@ -86,22 +89,23 @@ describe('TokenRefreshService against cognito-local', () => {
 
   it('works without a username for a client without a secret', async () => {
     const login = await pool.login('alice', 'Passw0rd!');
-    const tokens = await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId });
+    const tokens = await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId, sub: subOf(login) });
     expect(decodeJwtPayload(tokens.idToken).token_use).toBe('id');
   });
 
   it('refuses a refresh token after RevokeToken', async () => {
     const login = await pool.login('alice', 'Passw0rd!');
-    await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId });
-    await service.revoke(login.refreshToken, pool.clientId);
-    await expect(service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId })).rejects.toBeInstanceOf(
+    const input = { refreshToken: login.refreshToken, clientId: pool.clientId, sub: subOf(login) };
+    await service.refresh(input);
+    await service.revoke(login.refreshToken, { clientId: pool.clientId });
+    await expect(service.refresh(input)).rejects.toBeInstanceOf(
       RefreshFailedError,
     );
   });
 
   it('refuses a garbage refresh token with 401 refresh_failed', async () => {
     const err = await service
-      .refresh({ refreshToken: 'this-is-not-a-refresh-token-at-all', clientId: pool.clientId })
+      .refresh({ refreshToken: 'this-is-not-a-refresh-token-at-all', clientId: pool.clientId, sub: 'garbage-user' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefreshFailedError);
     expect((err as RefreshFailedError).getStatus()).toBe(401);
@@ -109,8 +113,8 @@ describe('TokenRefreshService against cognito-local', () => {
   });
 
   it('refuses an empty refresh token and an unknown client without calling Cognito', async () => {
-    await expect(service.refresh({ refreshToken: '  ', clientId: pool.clientId })).rejects.toBeInstanceOf(RefreshFailedError);
-    await expect(service.refresh({ refreshToken: 'x', clientId: 'someOtherClient' })).rejects.toBeInstanceOf(RefreshFailedError);
+    await expect(service.refresh({ refreshToken: '  ', clientId: pool.clientId, sub: 'u' })).rejects.toBeInstanceOf(RefreshFailedError);
+    await expect(service.refresh({ refreshToken: 'x', clientId: 'someOtherClient', sub: 'u' })).rejects.toBeInstanceOf(RefreshFailedError);
   });
 
   it('answers 503 auth_unavailable when cognito-local is gone', async () => {
@@ -122,7 +126,7 @@ describe('TokenRefreshService against cognito-local', () => {
       ),
     );
     try {
-      const err = await down.refresh({ refreshToken: 'whatever', clientId: pool.clientId }).catch((e: unknown) => e);
+      const err = await down.refresh({ refreshToken: 'whatever', clientId: pool.clientId, sub: 'u' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect((err as AuthUnavailableError).retryAfterSeconds).toBe(7);
     } finally {

@@ -62,7 +62,8 @@ describe('TokenRefreshService against odd answers', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const refresh = () => service.refresh({ refreshToken: TOKEN, clientId: CLIENT });
+  // One user per case too: the service allows 10 refresh attempts a minute per user.
+  const refresh = () => service.refresh({ refreshToken: TOKEN, clientId: CLIENT, sub: `raw-user-${tokenCounter}` });
 
   it('sends REFRESH_TOKEN_AUTH with the refresh token and no SECRET_HASH, unsigned', async () => {
     let seen: { target?: string; auth?: string; body?: Record<string, unknown> } = {};

@@ -47,7 +47,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
   describe('SECRET_HASH', () => {
     it('refreshes for a secret client when the configured secret is right', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
-      const tokens = await makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: 'bob' });
+      const tokens = await makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'bob' });
       expect(decodeJwtPayload(tokens.accessToken)).toMatchObject({ sub: issued.sub, token_use: 'access', client_id: SECRET_CLIENT });
       expect(decodeJwtPayload(tokens.idToken)).toMatchObject({ sub: issued.sub, token_use: 'id', aud: SECRET_CLIENT });
       expect(tokens.refreshToken).toBeUndefined();
@@ -57,7 +57,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('fails with RefreshFailedError when the configured secret is wrong', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
       const service = makeService({ clientSecret: { [SECRET_CLIENT]: 'not-the-secret' } });
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: 'bob' })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'bob' })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
       expect(idp.stats.initiateAuth).toBe(1);
@@ -66,13 +66,13 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('fails with RefreshFailedError when the username is not the one the hash needs', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
       await expect(
-        makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: 'mallory' }),
+        makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'mallory' }),
       ).rejects.toBeInstanceOf(RefreshFailedError);
     });
 
     it('fails with RefreshFailedError, without calling Cognito, for a secret client and no username', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT })).rejects.toBeInstanceOf(
+      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
       expect(idp.stats.initiateAuth).toBe(0);
@@ -80,7 +80,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
 
     it('sends no SECRET_HASH for a public client', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
-      const tokens = await makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      const tokens = await makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub });
       expect(decodeJwtPayload(tokens.idToken).sub).toBe(issued.sub);
     });
   });
@@ -91,35 +91,51 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.delayMs = 100;
       const service = makeService();
       const results = await Promise.all(
-        Array.from({ length: 50 }, () => service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })),
+        Array.from({ length: 50 }, () => service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })),
       );
       expect(idp.stats.initiateAuth).toBe(1);
       expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
       expect(decodeJwtPayload(results[0].accessToken).sub).toBe(issued.sub);
 
       // A late request of the same storm, after the call settled, gets the same result with no new call.
-      const late = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      const late = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub });
       expect(late.accessToken).toBe(results[0].accessToken);
       expect(idp.stats.initiateAuth).toBe(1);
       // Another instance shares nothing: it calls Cognito again.
-      await makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
+      await makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub });
       expect(idp.stats.initiateAuth).toBe(2);
     });
 
-    it('shares a failure too, and forgets it once settled', async () => {
+    it('shares a refusal too, and keeps answering it with no new call', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
+      const input = { refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub };
       idp.refresh.mode = 'not-authorized';
       idp.refresh.delayMs = 50;
       const service = makeService();
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 20 }, () => service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })),
-      );
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => service.refresh(input)));
       expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RefreshFailedError)).toBe(true);
       expect(idp.stats.initiateAuth).toBe(1);
 
       idp.refresh.mode = 'ok';
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).resolves.toBeDefined();
-      expect(idp.stats.initiateAuth).toBe(2);
+      await expect(service.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError);
+      expect(idp.stats.initiateAuth).toBe(1);
+    });
+
+    it('shares an outage too, and forgets it once settled', async () => {
+      const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
+      const input = { refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub };
+      idp.refresh.mode = 'error';
+      idp.refresh.delayMs = 50;
+      const service = makeService();
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => service.refresh(input)));
+      expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof AuthUnavailableError)).toBe(true);
+      const calls = idp.stats.initiateAuth;
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThanOrEqual(2); // one call, with the SDK's one retry
+
+      idp.refresh.mode = 'ok';
+      await expect(service.refresh(input)).resolves.toBeDefined();
+      expect(idp.stats.initiateAuth).toBe(calls + 1);
     });
 
     it('makes one call per distinct refresh token', async () => {
@@ -128,9 +144,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.delayMs = 50;
       const service = makeService();
       const [ra, rb] = await Promise.all([
-        service.refresh({ refreshToken: a.refreshToken, clientId: PUBLIC_CLIENT }),
-        service.refresh({ refreshToken: a.refreshToken, clientId: PUBLIC_CLIENT }),
-        service.refresh({ refreshToken: b.refreshToken, clientId: PUBLIC_CLIENT }),
+        service.refresh({ refreshToken: a.refreshToken, clientId: PUBLIC_CLIENT, sub: a.sub }),
+        service.refresh({ refreshToken: a.refreshToken, clientId: PUBLIC_CLIENT, sub: a.sub }),
+        service.refresh({ refreshToken: b.refreshToken, clientId: PUBLIC_CLIENT, sub: b.sub }),
       ]).then(([x, , z]) => [x, z]);
       expect(idp.stats.initiateAuth).toBe(2);
       expect(decodeJwtPayload(ra.idToken).sub).toBe(a.sub);
@@ -143,7 +159,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       idp.refresh.mode = 'throttle';
       const err = await makeService({ retryAfterSeconds: 9 })
-        .refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })
+        .refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect((err as AuthUnavailableError).getStatus()).toBe(503);
@@ -158,7 +174,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.mode = 'hang';
       const service = makeService({ cognitoTimeoutMs: 800 });
       const started = Date.now();
-      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT }).catch((e: unknown) => e);
+      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }).catch((e: unknown) => e);
       const elapsed = Date.now() - started;
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect(elapsed).toBeGreaterThanOrEqual(700);
@@ -171,7 +187,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.delayMs = 450; // a 500 after 450 ms, a retry, another 450 ms: past the budget
       const service = makeService({ cognitoTimeoutMs: 800 });
       const started = Date.now();
-      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT }).catch((e: unknown) => e);
+      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }).catch((e: unknown) => e);
       const elapsed = Date.now() - started;
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect(elapsed).toBeLessThan(800 + 300);
@@ -180,7 +196,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps a 500 to AuthUnavailableError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       idp.refresh.mode = 'error';
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         AuthUnavailableError,
       );
     });
@@ -188,7 +204,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps malformed JSON to AuthUnavailableError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       idp.refresh.mode = 'malformed';
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         AuthUnavailableError,
       );
     });
@@ -197,7 +213,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       const port = await findFreePort();
       const service = makeService({ endpoint: `http://127.0.0.1:${port}`, cognitoTimeoutMs: 2000 });
       const started = Date.now();
-      await expect(service.refresh({ refreshToken: 'a'.repeat(64), clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: 'a'.repeat(64), clientId: PUBLIC_CLIENT, sub: 'user-1' })).rejects.toBeInstanceOf(
         AuthUnavailableError,
       );
       expect(Date.now() - started).toBeLessThan(2000 + 300);
@@ -206,15 +222,15 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps NotAuthorizedException, an unknown token and an unknown client to RefreshFailedError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       const service = makeService();
-      await expect(service.refresh({ refreshToken: 'no-such-refresh-token', clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: 'no-such-refresh-token', clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
       // A token of another client (the provider answers NotAuthorizedException).
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: issued.username })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: issued.username })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
       idp.refresh.mode = 'not-authorized';
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
     });
@@ -222,7 +238,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('answers RefreshFailedError when the pool client is unknown to Cognito (ResourceNotFoundException)', async () => {
       // Configured here, unknown to the provider.
       const service = makeService({ clientId: [PUBLIC_CLIENT, 'ghostclient'], clientSecret: {} });
-      await expect(service.refresh({ refreshToken: 'x'.repeat(64), clientId: 'ghostclient' })).rejects.toBeInstanceOf(RefreshFailedError);
+      await expect(service.refresh({ refreshToken: 'x'.repeat(64), clientId: 'ghostclient', sub: 'user-1' })).rejects.toBeInstanceOf(RefreshFailedError);
     });
   });
 
@@ -230,7 +246,7 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('uses GetTokensFromRefreshToken with refreshTokenRotation and returns the new refresh token', async () => {
       const issued = await idp.issueTokens({ username: 'carol', clientId: SECRET_CLIENT });
       const service = makeService({ refreshTokenRotation: true });
-      const tokens = await service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT });
+      const tokens = await service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub });
       expect(idp.stats.getTokensFromRefreshToken).toBe(1);
       expect(idp.stats.initiateAuth).toBe(0);
       expect(tokens.refreshToken).toEqual(expect.any(String));
@@ -239,19 +255,19 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
 
       // The new one works; the old one was rotated away at the provider. Requests still carrying
       // the old one just after the rotation get the rotated result, with no new call.
-      await expect(service.refresh({ refreshToken: tokens.refreshToken!, clientId: SECRET_CLIENT })).resolves.toBeDefined();
+      await expect(service.refresh({ refreshToken: tokens.refreshToken!, clientId: SECRET_CLIENT, sub: issued.sub })).resolves.toBeDefined();
       const calls = idp.stats.getTokensFromRefreshToken;
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT })).resolves.toEqual(tokens);
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).resolves.toEqual(tokens);
       expect(idp.stats.getTokensFromRefreshToken).toBe(calls);
       await expect(
-        makeService({ refreshTokenRotation: true }).refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT }),
+        makeService({ refreshTokenRotation: true }).refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub }),
       ).rejects.toBeInstanceOf(RefreshFailedError);
     });
 
     it('sends the client secret with GetTokensFromRefreshToken (a wrong one is refused)', async () => {
       const issued = await idp.issueTokens({ clientId: SECRET_CLIENT });
       const service = makeService({ refreshTokenRotation: true, clientSecret: { [SECRET_CLIENT]: 'wrong' } });
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
     });
@@ -259,9 +275,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('revokes a refresh token (with the client secret); a later refresh fails', async () => {
       const issued = await idp.issueTokens({ username: 'dave', clientId: SECRET_CLIENT });
       const service = makeService();
-      await service.revoke(issued.refreshToken, SECRET_CLIENT);
+      await service.revoke(issued.refreshToken, { clientId: SECRET_CLIENT });
       expect(idp.stats.revokeToken).toBe(1);
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, username: 'dave' })).rejects.toBeInstanceOf(
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'dave' })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
     });
@@ -269,9 +285,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('forgets a recent refresh of a token once it is revoked', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       const service = makeService();
-      await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT });
-      await service.revoke(issued.refreshToken, PUBLIC_CLIENT);
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT })).rejects.toBeInstanceOf(
+      await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub });
+      await service.revoke(issued.refreshToken, { clientId: PUBLIC_CLIENT });
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
       );
     });
@@ -279,10 +295,10 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps revoke failures like refresh failures', async () => {
       const issued = await idp.issueTokens({ clientId: SECRET_CLIENT });
       await expect(
-        makeService({ clientSecret: { [SECRET_CLIENT]: 'wrong' } }).revoke(issued.refreshToken, SECRET_CLIENT),
+        makeService({ clientSecret: { [SECRET_CLIENT]: 'wrong' } }).revoke(issued.refreshToken, { clientId: SECRET_CLIENT }),
       ).rejects.toBeInstanceOf(RefreshFailedError);
       const port = await findFreePort();
-      await expect(makeService({ endpoint: `http://127.0.0.1:${port}` }).revoke(issued.refreshToken, SECRET_CLIENT)).rejects.toBeInstanceOf(
+      await expect(makeService({ endpoint: `http://127.0.0.1:${port}` }).revoke(issued.refreshToken, { clientId: SECRET_CLIENT })).rejects.toBeInstanceOf(
         AuthUnavailableError,
       );
     });
@@ -319,23 +335,31 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       const service = makeService({ cognitoTimeoutMs: 500 });
       const wrongSecret = makeService({ clientSecret: { [SECRET_CLIENT]: 'wrong' } });
       const down = makeService({ endpoint: `http://127.0.0.1:${await findFreePort()}` });
-      const input = { refreshToken, clientId: SECRET_CLIENT, username: 'erin' };
+      const input = { refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'erin' };
 
-      for (const mode of ['throttle', 'error', 'hang', 'malformed', 'not-authorized'] as const) {
+      for (const mode of ['throttle', 'error', 'hang', 'malformed'] as const) {
         idp.refresh.mode = mode;
         await expect(service.refresh(input)).rejects.toBeDefined();
       }
+      idp.refresh.mode = 'not-authorized';
+      const refusing = makeService();
+      await expect(refusing.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError);
+      await expect(refusing.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError); // remembered
       idp.refresh.mode = 'ok';
       await expect(wrongSecret.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError);
       await expect(down.refresh(input)).rejects.toBeInstanceOf(AuthUnavailableError);
       await expect(service.refresh({ ...input, username: undefined })).rejects.toBeInstanceOf(RefreshFailedError);
+      await expect(service.refresh({ ...input, sub: undefined as unknown as string })).rejects.toBeInstanceOf(AuthUnavailableError);
       await expect(service.refresh({ ...input, refreshToken: `${refreshToken}garbage` })).rejects.toBeInstanceOf(RefreshFailedError);
+      const limited = makeService();
+      for (let i = 0; i < 10; i++) await limited.refresh({ ...input, refreshToken: `${refreshToken}x${i}` }).catch(() => undefined);
+      await expect(limited.refresh(input)).rejects.toBeInstanceOf(AuthUnavailableError); // over the per-user limit
       const tokens = await service.refresh(input);
-      await service.revoke(refreshToken, SECRET_CLIENT);
+      await service.revoke(refreshToken, { clientId: SECRET_CLIENT });
       await expect(service.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError);
 
       const lines = [...capture.lines, ...written];
-      expect(capture.lines.length).toBeGreaterThanOrEqual(8); // the failures were logged...
+      expect(capture.lines.length).toBeGreaterThanOrEqual(10); // the failures were logged...
       const secrets = [refreshToken, tokens.accessToken, tokens.idToken, SECRET];
       const leaks = lines.filter((line) =>
         secrets.some((s) => {
