@@ -86,6 +86,8 @@ export class TokenRefreshService implements OnModuleDestroy {
   private readonly logger = new Logger(TokenRefreshService.name);
   private readonly client: CognitoIdentityProviderClient;
   private readonly revocation: CognitoRevocationService;
+  /** The revocation service this one made for itself (none given), closed with it. */
+  private readonly ownRevocation: CognitoRevocationService | undefined;
   /** In-flight refreshes by sha256(clientId, refresh token); an entry lives until its call settles. */
   private readonly inFlight = new Map<string, Promise<RefreshedTokens>>();
   /**
@@ -109,7 +111,8 @@ export class TokenRefreshService implements OnModuleDestroy {
     @Optional() revocation?: CognitoRevocationService,
     @Optional() @Inject(COGNITO_CLOCK) private readonly clock: () => number = Date.now,
   ) {
-    this.revocation = revocation ?? new CognitoRevocationService(settings, undefined, clock);
+    this.ownRevocation = revocation ? undefined : new CognitoRevocationService(settings, undefined, clock);
+    this.revocation = revocation ?? this.ownRevocation!;
     const budget = settings.cognitoTimeoutMs;
     this.client = new CognitoIdentityProviderClient({
       region: settings.region,
@@ -217,9 +220,10 @@ export class TokenRefreshService implements OnModuleDestroy {
     return this.recent.size;
   }
 
-  /** Closes the SDK client's sockets. */
-  onModuleDestroy(): void {
+  /** Closes the SDK client's sockets (and the revocation service it made for itself, if any). */
+  async onModuleDestroy(): Promise<void> {
     this.client.destroy();
+    await this.ownRevocation?.onModuleDestroy();
   }
 
   /** The clients to try `RevokeToken` with, in order. */
