@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   type AuthenticationResultType,
@@ -13,43 +13,13 @@ import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
 import { callCognito } from './cognito-errors.js';
 import { RefreshRateLimiter } from './refresh-rate.limiter.js';
+import type { RefreshInput, RevokeOptions } from './refresh.types.js';
+import { computeSecretHash } from './secret-hash.js';
 import type { RefreshedTokens, VerifiedTokens } from './token.types.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
-/** What `TokenRefreshService.refresh()` needs. */
-export interface RefreshInput {
-  /** The refresh token the client sent. */
-  readonly refreshToken: string;
-  /** The app client id of the expired token (`client_id` / `aud`). */
-  readonly clientId: string;
-  /** The `sub` of the expired token: refresh attempts are rate-limited per user. */
-  readonly sub: string;
-  /**
-   * The internal user name of the expired token (`cognito:username` / `username`); needed for
-   * `SECRET_HASH` when the client has a secret.
-   */
-  readonly username?: string;
-}
-
-/** What `TokenRefreshService.revoke()` needs besides the refresh token. */
-export interface RevokeOptions {
-  /** The app client the refresh token was issued to, when the caller knows it. */
-  readonly clientId?: string;
-  /**
-   * The verified claims of the tokens sent with the refresh token. Their session is recorded as
-   * revoked (they would verify offline until they expire otherwise), and their client is the one
-   * the refresh token is revoked with.
-   */
-  readonly claims?: VerifiedTokens;
-}
-
-/**
- * `SECRET_HASH` of a Cognito app client with a secret:
- * `base64(HMAC-SHA256(key = clientSecret, message = username + clientId))`.
- */
-export function computeSecretHash(username: string, clientId: string, clientSecret: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId, 'utf8').digest('base64');
-}
+export type { RefreshInput, RevokeOptions } from './refresh.types.js';
+export { computeSecretHash } from './secret-hash.js';
 
 /** SDK attempts per call (the first one and one retry), all within `cognitoTimeoutMs`. */
 const MAX_ATTEMPTS = 2;
