@@ -1,6 +1,6 @@
 /**
- * Test helpers for user sync specs: a CognitoAuthSettings literal (until the settings resolver
- * lands, specs build settings here) and Cognito-shaped claims.
+ * Test helpers for user sync specs: a CognitoAuthSettings literal with the documented defaults
+ * (user sync specs need no environment) and Cognito-shaped claims.
  */
 import type { CognitoAuthSettings, ResolvedUserSyncSettings } from '../../src/options/cognito-auth.options.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims } from '../../src/tokens/token.types.js';
@@ -49,6 +49,7 @@ export function testSettings(
       sameSite: 'lax',
       maxAgeSeconds: 2_592_000,
       domain: undefined,
+      hostPrefix: false,
       names: { access: 'AccessToken', id: 'IdToken', refresh: 'RefreshToken' },
     },
     csrf: false,
@@ -60,38 +61,43 @@ export function testSettings(
     cognitoTimeoutMs: 5000,
     retryAfterSeconds: 5,
     tokenCacheSize: 10_000,
+    passThroughContexts: [],
+    tokenExtractor: undefined,
+    validate: undefined,
+    sharedState: { redis: undefined, store: undefined, stateKey: undefined, revocationFailClosed: false, onlineCheckSeconds: 60 },
     ...overrides,
   };
 }
 
-/** Verified ID token claims of a user, with extra claims. */
-export function idClaims(sub: string, extra: Record<string, unknown> = {}): CognitoIdTokenClaims {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    sub,
-    iss: TEST_ISSUER,
-    aud: TEST_CLIENT_ID,
-    token_use: 'id',
-    exp: now + 3600,
-    iat: now,
-    auth_time: now,
-    'cognito:username': sub,
-    ...extra,
-  } as CognitoIdTokenClaims;
+/**
+ * Claims as a verified token carries them: a value `undefined` in `extra` removes that claim, as
+ * the test identity provider does.
+ */
+function withExtra<T>(base: Record<string, unknown>, extra: Record<string, unknown>): T {
+  const claims: Record<string, unknown> = { ...base, ...extra };
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+  return claims as T;
 }
 
-/** Verified access token claims of a user, with extra claims. */
+/**
+ * Verified ID token claims of a user, with extra claims. Like Cognito's, an ID token with an
+ * `email` says whether it is verified: `email_verified` is `true` unless `extra` sets it
+ * (`undefined` leaves it out).
+ */
+export function idClaims(sub: string, extra: Record<string, unknown> = {}): CognitoIdTokenClaims {
+  const now = Math.floor(Date.now() / 1000);
+  const verified = 'email' in extra && !('email_verified' in extra) ? { email_verified: true } : {};
+  return withExtra<CognitoIdTokenClaims>(
+    { sub, iss: TEST_ISSUER, aud: TEST_CLIENT_ID, token_use: 'id', exp: now + 3600, iat: now, auth_time: now, 'cognito:username': sub, ...verified },
+    extra,
+  );
+}
+
+/** Verified access token claims of a user, with extra claims (`undefined` removes one). */
 export function accessClaims(sub: string, extra: Record<string, unknown> = {}): CognitoAccessTokenClaims {
   const now = Math.floor(Date.now() / 1000);
-  return {
-    sub,
-    iss: TEST_ISSUER,
-    client_id: TEST_CLIENT_ID,
-    token_use: 'access',
-    exp: now + 3600,
-    iat: now,
-    username: sub,
-    scope: 'openid',
-    ...extra,
-  } as CognitoAccessTokenClaims;
+  return withExtra<CognitoAccessTokenClaims>(
+    { sub, iss: TEST_ISSUER, client_id: TEST_CLIENT_ID, token_use: 'access', exp: now + 3600, iat: now, username: sub, scope: 'openid' },
+    extra,
+  );
 }
