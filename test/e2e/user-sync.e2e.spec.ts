@@ -6,7 +6,7 @@ import { TestIdentityProvider } from '../../src/testing/index.js';
 import { databaseKinds, describeDb, serverAddress, startTcpProxy, throughProxy, type DbContext } from '../support/databases.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
 
-/** The app's own user model, mapped like the seed's example. */
+/** The app's own user model, mapped like django-cognito-redux's example. */
 @Entity('app_users')
 class AppUser {
   @PrimaryGeneratedColumn('increment', { type: 'int' }) id!: number;
@@ -16,12 +16,21 @@ class AppUser {
   @Column({ type: 'varchar', length: 100, nullable: true }) last_name!: string | null;
 }
 
-/** A model keyed by e-mail instead of sub. */
+/** A model keyed by e-mail instead of sub, with the account's sub in a column of its own. */
 @Entity('email_users')
 class EmailUser {
   @PrimaryGeneratedColumn('increment', { type: 'int' }) id!: number;
   @Column({ type: 'varchar', length: 255, unique: true }) email!: string;
   @Column({ type: 'varchar', length: 100, nullable: true }) name!: string | null;
+  @Column({ type: 'varchar', length: 255, unique: true, nullable: true }) sub!: string | null;
+}
+
+/** A model keyed by the Cognito username (django-cognito-redux's COGNITO_TOKEN_REF_FIELD='username'). */
+@Entity('name_users')
+class NameUser {
+  @PrimaryGeneratedColumn('increment', { type: 'int' }) id!: number;
+  @Column({ type: 'varchar', length: 128, unique: true }) username!: string;
+  @Column({ type: 'varchar', length: 255, nullable: true }) sub!: string | null;
 }
 
 const mapping = { sub: 'sub', email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name' };
@@ -47,7 +56,7 @@ describe('user sync through the guard, over real HTTP', () => {
             imports: [
               TypeOrmModule.forRoot({
                 ...db.database().options,
-                entities: [AppUser, EmailUser],
+                entities: [AppUser, EmailUser, NameUser],
                 synchronize: reset,
                 dropSchema: reset,
                 ...extra,
@@ -63,7 +72,7 @@ describe('user sync through the guard, over real HTTP', () => {
         await (await app({ entity: AppUser }, {}, true)).close();
         apps.length = 0;
         // Our own DataSource for counting rows (describeDb's are destroyed after each test).
-        count = await new DataSource({ ...db.database().options, entities: [AppUser, EmailUser] } as DataSourceOptions).initialize();
+        count = await new DataSource({ ...db.database().options, entities: [AppUser, EmailUser, NameUser] } as DataSourceOptions).initialize();
       });
       afterEach(async () => {
         await Promise.all(apps.splice(0).map((t) => t.close()));
@@ -98,14 +107,37 @@ describe('user sync through the guard, over real HTTP', () => {
         expect((await count.getRepository(AppUser).findOneByOrFail({ sub })).email).toBe('new@example.test');
       });
 
-      it('works with a custom entity looked up by email (lookupField and tokenField email)', async () => {
-        const t = await app({ entity: EmailUser, lookupField: 'email', tokenField: 'email', fieldMapping: { email: 'email', name: 'name' } });
+      it("lookup by email: a verified email finds its own account's row; an unverified one or another account gets 403 and changes nothing", async () => {
+        const t = await app({ entity: EmailUser, lookupField: 'email', tokenField: 'email', fieldMapping: { email: 'email', name: 'name', sub: 'sub' } });
         const email = `mail-${kind}-${Date.now()}@example.test`;
-        const a = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ email, idClaims: { name: 'Grace' } })));
-        expect(a.body).toEqual({ id: expect.any(Number), email, name: 'Grace' });
-        // Another sub with the same e-mail is the same local user.
-        const b = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ email })));
-        expect(b.body.id).toBe(a.body.id);
+        const owner = await idp.issueTokens({ email, idClaims: { name: 'Grace' } });
+        const a = await request(t.server).get('/t/me').set(seedHeaders(owner));
+        expect(a.body).toEqual({ id: expect.any(Number), email, name: 'Grace', sub: owner.sub });
+        const again = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ sub: owner.sub, email })));
+        expect(again.body.id).toBe(a.body.id);
+
+        // Another account that has verified the same address: refused, never handed Grace's row.
+        const other = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ email, idClaims: { name: 'Mallory' } })));
+        expect(other.status).toBe(403);
+        expect(other.body.code).toBe('user_not_registered');
+        // An account that merely typed the address in (email_verified "false", as federated providers send it).
+        const typed = await idp.issueTokens({ email, idClaims: { email_verified: 'false', name: 'Mallory' } });
+        const unverified = await request(t.server).get('/t/me').set(seedHeaders(typed));
+        expect(unverified.status).toBe(403);
+        expect(unverified.body.code).toBe('user_not_registered');
+
+        expect(await count.getRepository(EmailUser).findOneByOrFail({ email })).toMatchObject({ id: a.body.id, name: 'Grace', sub: owner.sub });
+        expect(t.logger.lines.join('\n')).not.toContain(email);
+      });
+
+      it("lookup by username (COGNITO_TOKEN_REF_FIELD='username'): the ID token's cognito:username finds the row", async () => {
+        const t = await app({ entity: NameUser, lookupField: 'username', tokenField: 'username', fieldMapping: { sub: 'sub' } });
+        const username = `grace-${kind}-${Date.now()}`;
+        const tokens = await idp.issueTokens({ username });
+        const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ id: expect.any(Number), username, sub: tokens.sub });
+        expect(await count.getRepository(NameUser).countBy({ username })).toBe(1);
       });
 
       it('autoCreate off: 403 user_not_registered, and nothing written', async () => {

@@ -1,20 +1,21 @@
 /**
  * The per-process user cache (users.cacheTtlSeconds): a repeat caller costs no query, changed
  * claims still reach the database at once, and a change made in the database reaches requests
- * within the TTL. On a real SQLite file through TypeORM.
+ * within the TTL. On a real SQLite file through TypeORM, with an injected clock.
  */
 import { CognitoUser } from '../../../src/users/cognito-user.entity.js';
 import { UserSyncService } from '../../../src/users/user-sync.service.js';
 import { describeDb, type DbContext } from '../../support/databases.js';
 import { idClaims, testSettings } from '../../support/user-sync.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mapping = { sub: 'sub', email: 'email' };
 
 describeDb('sqlite', 'user cache', (db: DbContext) => {
+  let now = 1_800_000_000_000;
   async function service(cacheTtlSeconds: number) {
     const ds = await db.openDataSource([CognitoUser]);
-    const sync = await UserSyncService.forDataSource(testSettings({ fieldMapping: mapping, cacheTtlSeconds }), ds);
+    const settings = testSettings({ fieldMapping: mapping, cacheTtlSeconds });
+    const sync = await UserSyncService.forDataSource(settings, ds, { clock: () => now });
     return { ds, sync, rows: ds.getRepository(CognitoUser) };
   }
 
@@ -26,8 +27,10 @@ describeDb('sqlite', 'user cache', (db: DbContext) => {
     // Deleted in the database, still answered from the cache within the TTL...
     expect((await sync.resolveUser({ id: idClaims('cached-1', { email: 'a@example.test' }) })).id).toBe(first.id);
     expect(await rows.countBy({ sub: 'cached-1' })).toBe(0);
+    now += 999;
+    expect((await sync.resolveUser({ id: idClaims('cached-1', { email: 'a@example.test' }) })).id).toBe(first.id);
     // ...and looked up (here: created again) once it has passed.
-    await sleep(1100);
+    now += 1;
     const again = await sync.resolveUser({ id: idClaims('cached-1', { email: 'a@example.test' }) });
     expect(again.id).not.toBe(first.id);
     expect(await rows.countBy({ sub: 'cached-1' })).toBe(1);

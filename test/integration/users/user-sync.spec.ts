@@ -266,6 +266,8 @@ for (const kind of databaseKinds()) {
     it('skips a claim that does not fit its column, writes the rest, and logs without the value', async () => {
       const ds = await db.openDataSource([ProfileUser]);
       const service = await serviceFor(ds, { entity: ProfileUser, lookupField: 'email', tokenField: 'email', fieldMapping: PROFILE_MAPPING });
+      expect(logged.warn).toEqual([expect.stringMatching(/look like privileges: ProfileUser\.isAdmin/)]); // start-up's
+      logged.warn.length = 0;
       const sub = newSub();
       const email = `${sub}@example.com`;
       const secretName = 'Bartholomew-the-very-long-given-name';
@@ -328,10 +330,8 @@ for (const kind of databaseKinds()) {
       const service = await serviceFor(ds, {}, { queryTimeoutMs: 5000 });
       await service.resolveUser({ id: idClaims(newSub()) });
       await proxy.close();
-      const started = Date.now();
       const error = await service.resolveUser({ id: idClaims(sub, { email: 'gone@example.com' }) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AuthUnavailableError);
-      expect(Date.now() - started).toBeLessThan(5000);
       expect(logged.error.join('\n')).not.toMatch(new RegExp(`${sub}|gone@example.com`));
     });
 
@@ -353,9 +353,8 @@ for (const kind of databaseKinds()) {
         } else {
           await locker.query('BEGIN EXCLUSIVE');
         }
-        const started = Date.now();
+        // The lock is held until `finally`: only the query bound can end this call (a hang fails the test).
         await expect(service.resolveUser({ id: idClaims(newSub()) })).rejects.toBeInstanceOf(AuthUnavailableError);
-        expect(Date.now() - started).toBeLessThan(3000);
       } finally {
         await locker.query(kind === 'mariadb' ? 'UNLOCK TABLES' : 'ROLLBACK').catch(() => undefined);
         await locker.close();

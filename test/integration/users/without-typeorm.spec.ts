@@ -6,9 +6,11 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { testSettings } from '../../support/user-sync.js';
 
-jest.unstable_mockModule('typeorm', () => {
-  const error = new Error("Cannot find package 'typeorm' imported from the library") as Error & { code: string };
-  error.code = 'ERR_MODULE_NOT_FOUND';
+// The library loads typeorm with require() (an optional peer): make that require fail the way
+// Node fails for a package that is not installed.
+jest.mock('typeorm', () => {
+  const error = new Error("Cannot find module 'typeorm' from 'src/internal/optional-require.cts'") as Error & { code: string };
+  error.code = 'MODULE_NOT_FOUND';
   throw error;
 });
 
