@@ -31,6 +31,7 @@ export { RpcContextAdapter } from './contexts/rpc.context.js';
 export { errorHeaders } from './session/http-error-headers.js';
 export { CognitoSessionService, type SessionTokens, type SignInBody } from './session/cognito-session.service.js';
 export { JwtValidationService } from './tokens/jwt-validation.service.js';
+export type { JwksStatus } from './tokens/jwks.cache.js';
 export { TokenRefreshService, computeSecretHash } from './tokens/token-refresh.service.js';
 export { UserSyncService } from './users/user-sync.service.js';
 export { CognitoUser } from './users/cognito-user.entity.js';
