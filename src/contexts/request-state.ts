@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthResult } from '../auth/authenticator.types.js';
 import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
+import { rpcCarrierOf } from './rpc-carrier.js';
 
 /** Where the guard keeps the outcome on its carrier (request, socket, message context). */
 export const COGNITO_REQUEST_STATE = Symbol.for('nest-cognito-auth:state');
@@ -34,7 +35,7 @@ export function carrierOf(context: ExecutionContext): object | undefined {
     case 'ws':
       return asObject(context.switchToWs().getClient());
     case 'rpc':
-      return asObject(context.switchToRpc().getContext()) ?? asObject(context.switchToRpc().getData());
+      return rpcCarrierOf(context);
     default:
       return undefined;
   }
