@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthResult } from '../auth/authenticator.types.js';
 import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
+import { graphqlCarrierOf } from './graphql-call.js';
 import { rpcCarrierOf } from './rpc-carrier.js';
 
 /** Where the guard keeps the outcome on its carrier (request, socket, message context). */
@@ -31,7 +32,7 @@ export function carrierOf(context: ExecutionContext): object | undefined {
     case 'http':
       return asObject(context.switchToHttp().getRequest());
     case 'graphql':
-      return graphqlCarrier(context.getArgs()[2]);
+      return graphqlCarrierOf(context.getArgs()[2]);
     case 'ws':
       return asObject(context.switchToWs().getClient());
     case 'rpc':
@@ -39,13 +40,6 @@ export function carrierOf(context: ExecutionContext): object | undefined {
     default:
       return undefined;
   }
-}
-
-/** Apollo on Express: `{ req }`; Mercurius and Apollo on Fastify: `{ request }` or `{ reply }`. */
-function graphqlCarrier(ctx: unknown): object | undefined {
-  const c = asObject(ctx) as { req?: unknown; request?: unknown; reply?: { request?: unknown } } | undefined;
-  if (!c) return undefined;
-  return asObject(c.req) ?? asObject(c.request) ?? asObject(c.reply?.request) ?? c;
 }
 
 function asObject(value: unknown): object | undefined {
