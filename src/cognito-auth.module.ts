@@ -7,6 +7,7 @@ import {
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
 import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+import { CognitoRevocationService } from './shared-state/cognito-revocation.service.js';
 import { CognitoContexts } from './contexts/cognito-contexts.js';
 import { GraphqlContextAdapter } from './contexts/graphql.context.js';
 import { HttpContextAdapter } from './contexts/http.context.js';
@@ -59,6 +60,7 @@ const settingsProvider: Provider = {
 };
 
 const services = [
+  CognitoRevocationService,
   JwtValidationService,
   TokenRefreshService,
   UserSyncService,

@@ -21,7 +21,7 @@ export {
 export type { AllowedCallers, RouteRules } from './guard/route-rules.js';
 export { CognitoAuthenticator } from './auth/cognito.authenticator.js';
 export type { AuthenticateOptions, AuthResult, TokenInput, TokenSource } from './auth/authenticator.types.js';
-export { isMachineToken } from './auth/principal.js';
+export { isMachineToken } from './users/machine-token.js';
 export type { CognitoContextAdapter, ContextTokens } from './contexts/context.adapter.js';
 export { CognitoContexts } from './contexts/cognito-contexts.js';
 export { HttpContextAdapter } from './contexts/http.context.js';
@@ -34,6 +34,10 @@ export { JwtValidationService } from './tokens/jwt-validation.service.js';
 export type { JwksStatus } from './tokens/jwks.cache.js';
 export { TokenRefreshService, computeSecretHash } from './tokens/token-refresh.service.js';
 export { UserSyncService } from './users/user-sync.service.js';
+export { CognitoRevocationService, type RevocableClaims } from './shared-state/cognito-revocation.service.js';
+export { COGNITO_STATE_STORE, type CognitoStateStore } from './shared-state/state-store.interface.js';
+export { InMemoryStateStore } from './shared-state/in-memory-state.store.js';
+export type { RefreshInput, RevokeOptions } from './tokens/refresh.types.js';
 export { CognitoUser } from './users/cognito-user.entity.js';
 export { resolveCognitoSettings, type EnvReader } from './options/settings.resolver.js';
 export type {
@@ -42,6 +46,11 @@ export type {
   CognitoAuthSettings,
   CognitoCookieOptions,
   CognitoUserSyncOptions,
+  CognitoSharedStateOptions,
+  CognitoTokenExtractor,
+  CognitoValidateHook,
+  CognitoValidateInfo,
+  ExtractedTokens,
   CookieSameSite,
   ResolvedUserSyncSettings,
   TokenUseMode,

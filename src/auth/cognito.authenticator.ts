@@ -8,6 +8,7 @@ import {
   TokenInvalidError,
   TokenMismatchError,
   TokenMissingError,
+  TokenRevokedError,
   type TokenKind,
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
@@ -21,6 +22,7 @@ import type {
   RefreshedTokens,
   VerifiedTokens,
 } from '../tokens/token.types.js';
+import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
 import { UserSyncService } from '../users/user-sync.service.js';
 import type { AuthenticateOptions, AuthResult, TokenInput, TokenUse } from './authenticator.types.js';
 import { buildPrincipal } from './principal.js';
@@ -69,6 +71,7 @@ export class CognitoAuthenticator {
     private readonly jwt: JwtValidationService,
     private readonly refresher: TokenRefreshService,
     private readonly users: UserSyncService,
+    private readonly revocation: CognitoRevocationService,
     @Optional() @Inject(COGNITO_CLOCK) clock?: () => number,
   ) {
     this.now = clock ?? Date.now;
@@ -139,6 +142,7 @@ export class CognitoAuthenticator {
       derived = { other, tokens, identity: buildPrincipal(tokens), expiresAtMs: this.expiryOf(tokens) };
       this.derived.set(primary, derived);
     }
+    this.checkRevoked(derived.tokens);
     return { ...derived, accessToken: t.access };
   }
 
@@ -152,6 +156,8 @@ export class CognitoAuthenticator {
     const fatal = errors.find((e) => e instanceof TokenInvalidError) ?? errors.find((e) => !(e instanceof TokenExpiredError));
     if (fatal) throw fatal;
     if (access?.claims && id?.claims) this.jwt.checkPair(id.claims, access.claims, t.access!);
+    // Expired claims too: a signed-out session is not refreshed back to life.
+    this.checkRevoked({ access: access?.claims, id: id?.claims });
     const expired = errors[0];
     if (!expired) {
       const tokens: VerifiedTokens = { access: access?.claims, id: id?.claims };
@@ -176,6 +182,7 @@ export class CognitoAuthenticator {
     const fresh = await this.refresher.refresh(request);
     const pair = await this.jwt.verifyPair(fresh.idToken, fresh.accessToken);
     if (pair.access.sub !== owner.sub) throw new TokenMismatchError('Refreshed tokens belong to another user');
+    this.checkRevoked(pair);
     const tokens: VerifiedTokens = pair;
     return {
       tokens,
@@ -195,6 +202,20 @@ export class CognitoAuthenticator {
   /** True when the tokens of an earlier result have expired by now (sockets re-check per message). */
   hasExpired(result: Pick<AuthResult, 'expiresAtMs'>): boolean {
     return this.now() >= result.expiresAtMs;
+  }
+
+  /** True when an earlier result no longer holds: its tokens expired or were revoked since. */
+  isStale(result: Pick<AuthResult, 'expiresAtMs' | 'tokens'>): boolean {
+    return this.hasExpired(result) || this.revoked(result.tokens);
+  }
+
+  private revoked(tokens: VerifiedTokens): boolean {
+    return (tokens.access !== undefined && this.revocation.isRevoked(tokens.access)) || (tokens.id !== undefined && this.revocation.isRevoked(tokens.id));
+  }
+
+  /** Throws 401 `token_revoked` when the session or the user of a token was revoked. */
+  private checkRevoked(tokens: VerifiedTokens): void {
+    if (this.revoked(tokens)) throw new TokenRevokedError();
   }
 }
 

@@ -1,13 +1,5 @@
 import type { CognitoPrincipal, VerifiedTokens } from '../tokens/token.types.js';
-
-/**
- * True for a client-credentials (machine-to-machine) access token: an access token with no
- * `username` whose `sub` is its `client_id`, and no ID token beside it.
- */
-export function isMachineToken(tokens: VerifiedTokens): boolean {
-  const access = tokens.access;
-  return !tokens.id && access !== undefined && access.username === undefined && access.sub === access.client_id;
-}
+import { isMachineToken } from '../users/machine-token.js';
 
 /** Builds the caller from verified claims; the ID token's claims win where both have one. */
 export function buildPrincipal(tokens: VerifiedTokens, pool = 'default'): CognitoPrincipal {

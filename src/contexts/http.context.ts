@@ -1,17 +1,14 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { AuthResult } from '../auth/authenticator.types.js';
 import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
-import { type CognitoAuthError, CsrfFailedError } from '../errors/cognito-auth.errors.js';
+import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import { CSRF_COOKIE } from '../session/cookies.js';
+import { checkCsrf } from '../session/csrf.js';
 import { applyErrorHeaders } from '../session/http-error-headers.js';
 import { extractTokens, type RequestHeadersLike } from '../session/http-tokens.extractor.js';
 import type { CognitoContextAdapter, ContextTokens } from './context.adapter.js';
-
-/** Methods that never need the CSRF header (an allow-list: PURGE, PROPFIND and the like are unsafe). */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type HttpRequest = RequestHeadersLike & { method?: string };
 
@@ -56,10 +53,7 @@ export class HttpContextAdapter implements CognitoContextAdapter {
   /** Throws 403 `csrf_failed` when CSRF is on, the tokens came from cookies and the method is unsafe. */
   checkCsrf(req: HttpRequest | undefined, tokens: ContextTokens): void {
     if (!this.settings.csrf || tokens.source !== 'cookie') return;
-    if (SAFE_METHODS.has((req?.method ?? 'GET').toUpperCase())) return;
-    const sent = req?.headers['x-csrf-token'];
-    const expected = tokens.cookies?.get(CSRF_COOKIE);
-    if (typeof sent !== 'string' || !sent || !expected || !constantTimeEqual(sent, expected)) throw new CsrfFailedError();
+    checkCsrf({ method: req?.method, headers: req?.headers ?? {}, cookies: tokens.cookies });
   }
 
   /** Hands refreshed tokens back the way they came; issues the CSRF cookie when a cookie session has none. */
@@ -92,10 +86,4 @@ export class HttpContextAdapter implements CognitoContextAdapter {
   private response(context: ExecutionContext): unknown {
     return context.switchToHttp().getResponse<unknown>();
   }
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
 }

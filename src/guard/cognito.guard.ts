@@ -9,12 +9,14 @@ import { type AuthOutcome, COGNITO_REQUEST_STATE, type StateCarrier } from '../c
 import {
   type CognitoAuthError,
   ForbiddenCallerError,
+  ForbiddenClaimsError,
   ForbiddenGroupError,
   ForbiddenScopeError,
   isCognitoAuthError,
   TokenMissingError,
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import type { VerifiedTokens } from '../tokens/token.types.js';
 import { readRouteRules, type RouteRules } from './route-rules.js';
 
 type Outcome = AuthOutcome & { readonly tokens?: ContextTokens };
@@ -60,9 +62,38 @@ export class CognitoGuard implements CanActivate {
     return readRouteRules(this.reflector, context.getHandler(), context.getClass());
   }
 
-  /** The tokens the context carries. */
+  /**
+   * The tokens the context carries: its built-in places first, then the app's `tokenExtractor`
+   * for any token they did not find (a built-in place, a header, always wins).
+   */
   protected getTokens(context: ExecutionContext, adapter: CognitoContextAdapter): ContextTokens {
-    return adapter.readTokens(context);
+    const found = adapter.readTokens(context);
+    const extractor = this.settings.tokenExtractor;
+    if (!extractor || (found.access && found.id && found.refresh)) return found;
+    const extra = extractor(context);
+    if (!extra) return found;
+    return {
+      ...found,
+      access: found.access ?? nonBlank(extra.access),
+      id: found.id ?? nonBlank(extra.id),
+      refresh: found.refresh ?? nonBlank(extra.refresh),
+    };
+  }
+
+  /**
+   * The app's `validate(tokens, info)` hook, run after verification and before user sync on every
+   * call; false or a throw is 403 `forbidden_claims`.
+   */
+  protected async validateClaims(tokens: VerifiedTokens, context: ExecutionContext): Promise<void> {
+    const validate = this.settings.validate;
+    if (!validate) return;
+    let ok = false;
+    try {
+      ok = (await validate(tokens, { contextType: context.getType<string>(), handler: context.getHandler(), controller: context.getClass() })) === true;
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ForbiddenClaimsError();
   }
 
   /** Checks the rules that need the verified caller; throws a 403 `CognitoAuthError` when one fails. */
@@ -88,8 +119,7 @@ export class CognitoGuard implements CanActivate {
 
   /** A context type with no adapter: through only when `@Public()` or named in `passThroughContexts`. */
   protected handleUnknownContext(context: ExecutionContext, rules: RouteRules): boolean {
-    const passThrough = (this.settings as { passThroughContexts?: readonly string[] }).passThroughContexts ?? [];
-    if (rules.isPublic || passThrough.includes(context.getType<string>())) return true;
+    if (rules.isPublic || this.settings.passThroughContexts.includes(context.getType<string>())) return true;
     throw new TokenMissingError([], true, 'Authentication token missing');
   }
 
@@ -107,9 +137,9 @@ export class CognitoGuard implements CanActivate {
     return pending;
   }
 
-  /** A connection's identity that has expired since it was established is checked again. */
+  /** A connection's identity that has expired or been revoked since it was established is checked again. */
   private stale(outcome: Outcome): boolean {
-    return outcome.result !== undefined && this.authenticator.hasExpired(outcome.result);
+    return outcome.result !== undefined && this.authenticator.isStale(outcome.result);
   }
 
   private async establish(context: ExecutionContext, adapter: CognitoContextAdapter, mode: TokenUse | undefined): Promise<Outcome> {
@@ -122,6 +152,7 @@ export class CognitoGuard implements CanActivate {
       const result = await this.authenticator.authenticate(tokens, {
         tokenUse,
         allowRefresh: adapter.canRefresh,
+        afterVerify: this.settings.validate ? (verified) => this.validateClaims(verified, context) : undefined,
       });
       adapter.onSuccess?.(context, tokens, result);
       return { result, tokens };
@@ -129,4 +160,9 @@ export class CognitoGuard implements CanActivate {
       return { error: this.authenticator.asAuthError(err), tokens };
     }
   }
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  return trimmed === '' ? undefined : trimmed;
 }

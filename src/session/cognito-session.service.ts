@@ -4,8 +4,12 @@ import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
 import type { TokenSource } from '../auth/authenticator.types.js';
-import type { RefreshedTokens } from '../tokens/token.types.js';
+import { TokenExpiredError } from '../errors/cognito-auth.errors.js';
+import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
+import { JwtValidationService } from '../tokens/jwt-validation.service.js';
+import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, RefreshedTokens, VerifiedTokens } from '../tokens/token.types.js';
 import { type CookieAttributes, CSRF_COOKIE, serializeCookie } from './cookies.js';
+import { checkCsrf } from './csrf.js';
 import { appendResponseHeader, setResponseHeader } from './http-response.js';
 import { extractTokens, type RequestHeadersLike } from './http-tokens.extractor.js';
 
@@ -38,6 +42,8 @@ export class CognitoSessionService {
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
     private readonly refresher: TokenRefreshService,
+    private readonly jwt: JwtValidationService,
+    private readonly revocation: CognitoRevocationService,
   ) {}
 
   /**
@@ -104,19 +110,41 @@ export class CognitoSessionService {
   }
 
   /**
-   * Logs the caller out: revokes the request's refresh token with Cognito `RevokeToken` (when
-   * there is one and its client is known) and clears the cookies. Revocation failures are
-   * reported by the returned promise after the cookies are cleared.
-   * @param clientId the client the refresh token was issued to; default the first configured client
+   * Logs the caller out. With CSRF on and cookie-borne tokens the request must pass the CSRF check
+   * first (403 `csrf_failed`, even on a `@Public()` route: logout is an unsafe request like any
+   * other). Then the cookies are cleared, the session of the tokens sent is recorded as revoked (a
+   * signed-out token would otherwise verify offline until it expires: 401 `token_revoked`), and
+   * the refresh token is revoked at Cognito with the client that issued it (the client of the
+   * tokens sent with it, else each configured client in turn). Revocation failures at Cognito are
+   * reported by the returned promise after the cookies are cleared and the session recorded.
    */
-  async logout(req: RequestHeadersLike, res: unknown, clientId: string = this.settings.clientIds[0]): Promise<void> {
-    const { refresh } = extractTokens(req, this.settings);
+  async logout(req: RequestHeadersLike & { method?: string }, res: unknown): Promise<void> {
+    const tokens = extractTokens(req, this.settings);
+    if (this.settings.csrf && tokens.fromCookies) checkCsrf({ method: req.method ?? 'POST', headers: req.headers, cookies: tokens.cookies });
     if (this.settings.cookies.enabled) this.clearCookies(res);
-    if (refresh) await this.refresher.revoke(refresh, clientId);
+    const claims = await this.claimsOf(tokens.access, tokens.id);
+    if (tokens.refresh) {
+      await this.refresher.revoke(tokens.refresh, { claims });
+    } else {
+      for (const c of [claims.access, claims.id]) if (c) await this.revocation.revokeSession(c);
+    }
+  }
+
+  /** The verified claims of the tokens sent (expired ones included); a token that fails verification is left out. */
+  private async claimsOf(access: string | undefined, id: string | undefined): Promise<VerifiedTokens> {
+    const [a, i] = await Promise.all([
+      access ? this.jwt.verifyAccessToken(access).catch(expiredClaims) : undefined,
+      id ? this.jwt.verifyIdToken(id).catch(expiredClaims) : undefined,
+    ]);
+    return { access: a as CognitoAccessTokenClaims | undefined, id: i as CognitoIdTokenClaims | undefined };
   }
 
   private cookieAttributes(httpOnly: boolean): CookieAttributes {
     const c = this.settings.cookies;
     return { httpOnly, secure: c.secure, sameSite: c.sameSite, maxAgeSeconds: c.maxAgeSeconds, domain: c.domain };
   }
+}
+
+function expiredClaims(err: unknown): Readonly<Record<string, unknown>> | undefined {
+  return err instanceof TokenExpiredError ? err.claims : undefined;
 }

@@ -8,6 +8,7 @@ import { TestIdentityProvider } from '../../../src/testing/index.js';
 import { JwtValidationService } from '../../../src/tokens/jwt-validation.service.js';
 import { TokenRefreshService } from '../../../src/tokens/token-refresh.service.js';
 import { UserSyncService } from '../../../src/users/user-sync.service.js';
+import { CognitoRevocationService } from '../../../src/shared-state/cognito-revocation.service.js';
 
 /**
  * The authenticator on its own, as a script would use it: real verification against the test
@@ -33,10 +34,11 @@ describe('CognitoAuthenticator', () => {
   function make(options: Partial<CognitoAuthModuleOptions> = {}) {
     const settings = resolveCognitoSettings({ ...idp.moduleOptions(), users: false, ...options }, () => undefined);
     const jwt = new JwtValidationService(settings);
-    const refresher = new TokenRefreshService(settings);
+    const refresher = new TokenRefreshService(settings, undefined, clock);
     const users = new UserSyncService(settings);
-    const auth = new CognitoAuthenticator(settings, jwt, refresher, users, clock);
-    return { auth, jwt, refresher, close: () => refresher.onModuleDestroy() };
+    const revocation = new CognitoRevocationService(settings, undefined, clock);
+    const auth = new CognitoAuthenticator(settings, jwt, refresher, users, revocation, clock);
+    return { auth, jwt, refresher, revocation, close: () => refresher.onModuleDestroy() };
   }
 
   async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
@@ -202,6 +204,26 @@ describe('CognitoAuthenticator', () => {
     });
     const t = await idp.issueTokens();
     expect(await refusal(auth.authenticate(pair(t)))).toEqual({ code: 'auth_unavailable', status: 503 });
+    close();
+  });
+
+  it('a revoked session is token_revoked, on the cached path too; the revocation reaches a kept result', async () => {
+    const { auth, revocation, close } = make();
+    const t = await idp.issueTokens({ sub: 'u-5', idClaims: { origin_jti: 'sess-1' }, accessClaims: { origin_jti: 'sess-1' } });
+    const first = await auth.authenticate(pair(t)); // now cached
+    expect(auth.isStale(first)).toBe(false);
+    await revocation.revokeSession(first.tokens.access!);
+    expect(await refusal(auth.authenticate(pair(t)))).toEqual({ code: 'token_revoked', status: 401 });
+    expect(auth.isStale(first)).toBe(true);
+    close();
+  });
+
+  it('a user revoked at a time refuses tokens issued before it, and never refreshes them', async () => {
+    const { auth, revocation, close } = make();
+    const t = await idp.issueTokens({ sub: 'u-6', expiresInSeconds: -60 });
+    await revocation.revokeUser('u-6', Math.floor(nowMs / 1000));
+    expect(await refusal(auth.authenticate(pair(t)))).toEqual({ code: 'token_revoked', status: 401 });
+    expect(idp.stats.initiateAuth).toBe(0);
     close();
   });
 
