@@ -14,7 +14,16 @@ export type CognitoAuthErrorCode =
   | 'auth_unavailable'
   | 'token_revoked'
   | 'forbidden_claims'
-  | 'forbidden_caller';
+  | 'forbidden_caller'
+  | 'invalid_credentials'
+  | 'user_not_confirmed'
+  | 'password_reset_required'
+  | 'code_mismatch'
+  | 'code_expired'
+  | 'invalid_password'
+  | 'invalid_state'
+  | 'username_exists'
+  | 'limit_exceeded';
 
 /** The JSON body of every failure: `{ statusCode, error, code, message }`. */
 export interface CognitoAuthErrorBody {
@@ -25,10 +34,16 @@ export interface CognitoAuthErrorBody {
 }
 
 const REASON: Record<number, string> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
+  409: 'Conflict',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
+
+/** The statuses the library answers with. */
+export type CognitoAuthStatus = 400 | 401 | 403 | 409 | 429 | 503;
 
 /**
  * Base class of every error the library raises on a request. It is a Nest `HttpException`, so
@@ -39,7 +54,7 @@ export abstract class CognitoAuthError extends HttpException {
   /** The `code` member of the response body. */
   readonly code: CognitoAuthErrorCode;
 
-  protected constructor(status: 401 | 403 | 503, code: CognitoAuthErrorCode, message: string) {
+  protected constructor(status: CognitoAuthStatus, code: CognitoAuthErrorCode, message: string) {
     const body: CognitoAuthErrorBody = { statusCode: status, error: REASON[status], code, message };
     super(body, status);
     this.code = code;
@@ -169,6 +184,73 @@ export class AuthUnavailableError extends CognitoAuthError {
   }
 }
 
+/** 401 `invalid_credentials`: wrong user name or password (never says which). */
+export class InvalidCredentialsError extends CognitoAuthError {
+  constructor(message = 'Incorrect username or password') {
+    super(401, 'invalid_credentials', message);
+  }
+}
+
+/** 403 `user_not_confirmed`: the password was right but the sign-up is not confirmed yet. */
+export class UserNotConfirmedError extends CognitoAuthError {
+  constructor(message = 'The user is not confirmed') {
+    super(403, 'user_not_confirmed', message);
+  }
+}
+
+/** 403 `password_reset_required`: an administrator asked for a new password. */
+export class PasswordResetRequiredError extends CognitoAuthError {
+  constructor(message = 'A password reset is required') {
+    super(403, 'password_reset_required', message);
+  }
+}
+
+/** 400 `code_mismatch`: a confirmation, reset or MFA code is wrong. */
+export class CodeMismatchError extends CognitoAuthError {
+  constructor(message = 'The code is wrong') {
+    super(400, 'code_mismatch', message);
+  }
+}
+
+/** 400 `code_expired`: a confirmation or reset code has expired (or was used). */
+export class CodeExpiredError extends CognitoAuthError {
+  constructor(message = 'The code has expired') {
+    super(400, 'code_expired', message);
+  }
+}
+
+/** 400 `invalid_password`: the new password breaks the pool's policy (Cognito's message says how). */
+export class InvalidPasswordError extends CognitoAuthError {
+  constructor(message = 'The password does not meet the password policy') {
+    super(400, 'invalid_password', message);
+  }
+}
+
+/** 400 `invalid_state`: a forged or expired challenge session, OAuth state or PKCE verifier. */
+export class InvalidStateError extends CognitoAuthError {
+  constructor(message = 'The sign-in state is invalid or has expired') {
+    super(400, 'invalid_state', message);
+  }
+}
+
+/** 409 `username_exists`: sign-up with a user name that is taken. */
+export class UsernameExistsError extends CognitoAuthError {
+  constructor(message = 'The username is taken') {
+    super(409, 'username_exists', message);
+  }
+}
+
+/** 429 `limit_exceeded`: Cognito throttled a user-initiated flow; try again after `Retry-After`. */
+export class LimitExceededError extends CognitoAuthError {
+  /** Seconds for the `Retry-After` header. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message = 'Too many attempts; try again later', retryAfterSeconds = 5) {
+    super(429, 'limit_exceeded', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /**
  * Thrown at start-up for a bad or missing setting. The message names the environment variable
  * when the value came from the environment, the option otherwise.
@@ -198,6 +280,15 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<CognitoAuthErrorCode>([
   'token_revoked',
   'forbidden_claims',
   'forbidden_caller',
+  'invalid_credentials',
+  'user_not_confirmed',
+  'password_reset_required',
+  'code_mismatch',
+  'code_expired',
+  'invalid_password',
+  'invalid_state',
+  'username_exists',
+  'limit_exceeded',
 ]);
 
 /**
