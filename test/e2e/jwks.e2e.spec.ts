@@ -3,7 +3,7 @@ import request from 'supertest';
 import { COGNITO_CLOCK, JwtValidationService, resolveCognitoSettings, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
-import { ManualClock, waitFor } from '../unit/tokens/tokens.fixtures.js';
+import { ManualClock, waitFor } from '../support/clock.js';
 
 const COOLDOWN = 10_000;
 const HOUR = 3_600_000;

@@ -5,34 +5,11 @@ import type { TestSigningKey } from '../../../src/testing/signing-key.helpers.js
 import type { TestIdentityProvider } from '../../../src/testing/test-identity-provider.js';
 import type { JwksFetch } from '../../../src/tokens/jwks.cache.js';
 import { JwtValidationService } from '../../../src/tokens/jwt-validation.service.js';
+import type { ManualClock } from '../../support/clock.js';
 
-/** A clock the test moves by hand: `now` is the seam, `advance` the only way time passes. */
-export class ManualClock {
-  constructor(private ms: number) {}
-
-  readonly now = (): number => this.ms;
-
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-
-  /** The current time in epoch seconds (for token claims). */
-  get seconds(): number {
-    return Math.floor(this.ms / 1000);
-  }
-}
-
-/**
- * Waits until `condition` holds, yielding to the event loop between checks (for work the code
- * starts in the background). Fails after `maxChecks` checks: no fixed sleep, no time threshold.
- */
-export async function waitFor(condition: () => boolean, what: string, maxChecks = 5000): Promise<void> {
-  for (let i = 0; i < maxChecks; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
+// The clock helpers live in test/support/clock.ts (the security suite uses them too); re-exported
+// here so the tokens specs keep importing them from their fixtures.
+export { ManualClock, waitFor } from '../../support/clock.js';
 
 /** base64url of a JSON text given verbatim (so hostile members such as `"__proto__"` survive). */
 export function segment(json: string): string {
