@@ -73,10 +73,16 @@ export function socketCallOf(ws: GraphqlWsConnectionContext, carrier: object = w
  * Nest's Apollo driver passes only `req` by default).
  */
 function responseOf(ctx: Loose, request: GraphqlHttpRequest): unknown {
-  if (asObject(ctx.reply)) return ctx.reply;
-  if (asObject(ctx.res)) return ctx.res;
+  if (isResponse(ctx.reply)) return ctx.reply;
+  if (isResponse(ctx.res)) return ctx.res;
   const res = asObject((request as { res?: unknown }).res);
-  return res && res.req === request ? res : undefined;
+  return res && res.req === request && isResponse(res) ? res : undefined;
+}
+
+/** A Fastify reply (`header()`) or a Node / Express response (`setHeader()`). */
+function isResponse(value: unknown): boolean {
+  const r = asObject(value);
+  return r !== undefined && (typeof r.header === 'function' || typeof r.setHeader === 'function');
 }
 
 /**
@@ -85,14 +91,15 @@ function responseOf(ctx: Loose, request: GraphqlHttpRequest): unknown {
  * - Apollo on Fastify: `{ req }` holding Fastify's request (no reply unless the app passes `reply`);
  * - Mercurius: `{ req, reply, app, ... }`;
  * - Apollo subscriptions over graphql-ws: `{ req }` holding graphql-ws's connection context;
- * - Mercurius subscriptions: `{ request, _connectionInit, pubsub, ... }`, with no reply.
+ * - Mercurius subscriptions: `{ request, _connectionInit, pubsub, reply: { request } }` (the upgrade request, no response).
  */
 export function graphqlCallOf(gqlContext: unknown): GraphqlCall | undefined {
   const ctx = asObject(gqlContext);
   if (!ctx) return undefined;
   const ws = asGraphqlWsContext(ctx.req) ?? asGraphqlWsContext(ctx);
   if (ws) return socketCallOf(ws);
-  if ('_connectionInit' in ctx && !asObject(ctx.reply)) {
+  // Mercurius also gives subscriptions a `reply`, a stand-in holding only the upgrade request.
+  if ('_connectionInit' in ctx) {
     const request = isHttpRequest(ctx.request) ? ctx.request : undefined;
     return { kind: 'socket', params: asObject(ctx._connectionInit), request, socket: undefined, carrier: request ?? ctx };
   }
