@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, type INestApplication, type ModuleMetadata, Param, Post, Type, UseGuards } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import {
   CognitoAuthModule,
   CognitoClaims,
@@ -67,32 +67,67 @@ export class GuardedController {
   }
 }
 
+/** The HTTP platforms the e2e suites run on. */
+export type HttpPlatform = 'express' | 'fastify';
+
+/** `describe.each(HTTP_PLATFORMS)('... (%s)', (platform) => ...)`: every HTTP scenario on both adapters. */
+export const HTTP_PLATFORMS: ReadonlyArray<[HttpPlatform]> = [['express'], ['fastify']];
+
 /** What `createTestApp` returns. */
 export interface TestApp {
   readonly app: INestApplication;
   readonly logger: CaptureLogger;
+  readonly platform: HttpPlatform;
   /** `app.getHttpServer()`, for supertest. */
   readonly server: ReturnType<INestApplication['getHttpServer']>;
   close(): Promise<void>;
 }
 
-/** Boots a Nest app with CognitoAuthModule and the probe routes, logging into a CaptureLogger. */
+/** Modules, controllers and providers of the test app, beside CognitoAuthModule. */
+export interface TestAppExtras {
+  imports?: ModuleMetadata['imports'];
+  controllers?: Type[];
+  providers?: ModuleMetadata['providers'];
+  /** Changes to the testing module before it compiles (`overrideGuard`, `overrideProvider`...). */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Runs before `app.init()`: plugins and middleware (e.g. `app.register(fastifyCookie)` on Fastify). */
+  beforeInit?: (app: INestApplication) => Promise<void> | void;
+}
+
+/**
+ * Boots a Nest app with CognitoAuthModule and the probe routes, logging into a CaptureLogger, on
+ * Express (the default) or Fastify. The library needs no cookie plugin on either: it parses the
+ * `Cookie` header itself and writes `Set-Cookie` through the response (the reply on Fastify).
+ */
 export async function createTestApp(
   auth: CognitoAuthForRootOptions | { async: Parameters<typeof CognitoAuthModule.forRootAsync>[0] },
-  extra: { imports?: ModuleMetadata['imports']; controllers?: Type[]; providers?: ModuleMetadata['providers'] } = {},
+  extra: TestAppExtras = {},
+  platform: HttpPlatform = 'express',
 ): Promise<TestApp> {
   const logger = new CaptureLogger();
   const authModule = 'async' in auth ? CognitoAuthModule.forRootAsync(auth.async) : CognitoAuthModule.forRoot(auth);
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [...(extra.imports ?? []), authModule],
     controllers: extra.controllers ?? [ProbeController, GuardedController],
     providers: extra.providers ?? [],
-  })
-    .setLogger(logger)
-    .compile();
-  const app = moduleRef.createNestApplication({ logger });
+  }).setLogger(logger);
+  const moduleRef = await (extra.override ? extra.override(builder) : builder).compile();
+  const app = platform === 'fastify' ? await fastifyApp(moduleRef, logger) : moduleRef.createNestApplication({ logger });
+  await extra.beforeInit?.(app);
   await app.init();
-  return { app, logger, server: app.getHttpServer(), close: () => app.close() };
+  if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  return { app, logger, platform, server: app.getHttpServer(), close: () => app.close() };
+}
+
+/**
+ * A Fastify app. Fastify routes only the methods it was told about: Express's `@All()` answers
+ * every method Node knows, so PURGE is added here for `@All()` routes to take it on both.
+ */
+async function fastifyApp(moduleRef: TestingModule, logger: CaptureLogger): Promise<INestApplication> {
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  const adapter = new FastifyAdapter();
+  adapter.getInstance().addHttpMethod('PURGE', { hasBody: true });
+  return moduleRef.createNestApplication(adapter, { logger });
 }
 
 /** Request headers carrying an ID + access pair the seed's way. */
