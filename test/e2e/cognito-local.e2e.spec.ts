@@ -1,15 +1,15 @@
 import request from 'supertest';
 import { type CognitoLocal, type ProvisionedPool, provisionCognitoLocal, startCognitoLocal } from '../support/cognito-local.js';
-import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
+import { createTestApp, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../support/test-app.js';
 
 /**
  * The valid-pair flow against cognito-local, a real Cognito emulator on its own port and working
- * directory, with tokens it issued through InitiateAuth USER_PASSWORD_AUTH.
+ * directory, with tokens it issued through InitiateAuth USER_PASSWORD_AUTH; one emulator, an app
+ * on each HTTP platform.
  */
 describe('against cognito-local', () => {
   let local: CognitoLocal;
   let pool: ProvisionedPool;
-  let t: TestApp;
 
   beforeAll(async () => {
     local = await startCognitoLocal();
@@ -20,26 +20,35 @@ describe('against cognito-local', () => {
         { username: 'bob', password: 'Bob-Passw0rd!', email: 'bob@example.test' },
       ],
     });
-    t = await createTestApp({ userPoolId: pool.userPoolId, clientId: pool.clientId, endpoint: local.endpoint });
   }, 60_000);
   afterAll(async () => {
-    await t?.close();
     await local?.stop();
   });
 
-  it('accepts the pair cognito-local issued through the seed headers', async () => {
-    const tokens = await pool.login('alice', 'Alice-Passw0rd!');
-    const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ username: 'alice', email: 'alice@example.test', groups: ['admin'], clientId: pool.clientId });
-    expect((await request(t.server).get('/t/admin').set(seedHeaders(tokens))).status).toBe(200);
-  });
+  describe.each(HTTP_PLATFORMS)('on %s', (platform) => {
+    let t: TestApp;
 
-  it('applies groups and pairing to its tokens too', async () => {
-    const alice = await pool.login('alice', 'Alice-Passw0rd!');
-    const bob = await pool.login('bob', 'Bob-Passw0rd!');
-    expect((await request(t.server).get('/t/admin').set(seedHeaders(bob))).body.code).toBe('forbidden_group');
-    const mixed = await request(t.server).get('/t/me').set({ ACCESSTOKEN: alice.accessToken, IDTOKEN: bob.idToken });
-    expect(mixed.body.code).toBe('token_mismatch');
+    beforeAll(async () => {
+      t = await createTestApp({ userPoolId: pool.userPoolId, clientId: pool.clientId, endpoint: local.endpoint }, {}, platform);
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('accepts the pair cognito-local issued through the ACCESSTOKEN / IDTOKEN headers', async () => {
+      const tokens = await pool.login('alice', 'Alice-Passw0rd!');
+      const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ username: 'alice', email: 'alice@example.test', groups: ['admin'], clientId: pool.clientId });
+      expect((await request(t.server).get('/t/admin').set(seedHeaders(tokens))).status).toBe(200);
+    });
+
+    it('applies groups and pairing to its tokens too', async () => {
+      const alice = await pool.login('alice', 'Alice-Passw0rd!');
+      const bob = await pool.login('bob', 'Bob-Passw0rd!');
+      expect((await request(t.server).get('/t/admin').set(seedHeaders(bob))).body.code).toBe('forbidden_group');
+      const mixed = await request(t.server).get('/t/me').set({ ACCESSTOKEN: alice.accessToken, IDTOKEN: bob.idToken });
+      expect(mixed.body.code).toBe('token_mismatch');
+    });
   });
 });

@@ -2,13 +2,14 @@ import { createHmac, createPublicKey } from 'node:crypto';
 import request from 'supertest';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { findLeaks } from '../support/capture-logger.js';
-import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
+import { createTestApp, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../support/test-app.js';
 
 /**
- * Every hostile token of issue 2 against a booted app over real HTTP: each must be answered 401
- * with the contract's code, never a 500, and no token fragment may reach a body or a log line.
+ * Every hostile token of issue 2 against a booted app over real HTTP, on Express and Fastify: each
+ * must be answered 401 with the contract's code, never a 500, and no token fragment may reach a
+ * body or a log line.
  */
-describe('hostile tokens (id+access mode, seed headers)', () => {
+describe.each(HTTP_PLATFORMS)('hostile tokens (id+access mode, ACCESSTOKEN / IDTOKEN headers, %s)', (platform) => {
   let idp: TestIdentityProvider;
   let t: TestApp;
   const sent: string[] = [];
@@ -17,7 +18,7 @@ describe('hostile tokens (id+access mode, seed headers)', () => {
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start({ clients: [{ clientId: 'client-a' }, { clientId: 'client-b' }] });
-    t = await createTestApp(idp.moduleOptions());
+    t = await createTestApp(idp.moduleOptions(), {}, platform);
   });
   afterAll(async () => {
     await t?.close();
@@ -137,6 +138,11 @@ describe('hostile tokens (id+access mode, seed headers)', () => {
     expect(long.accessToken.length).toBeGreaterThan(8192);
     expect(long.accessToken.length).toBeLessThan(16 * 1024 - 1024);
     await expectRefused({ ACCESSTOKEN: long.accessToken, IDTOKEN: long.idToken }, 'token_invalid');
+  });
+
+  it("a header over Node's own limit: Node's 431, the app never sees it", async () => {
+    const res = await request(t.server).get('/t/me').set({ ACCESSTOKEN: 'a'.repeat(20 * 1024), IDTOKEN: 'b' });
+    expect(res.status).toBe(431);
   });
 
   it('refuses bad base64, wrong segment counts and a __proto__ member', async () => {
