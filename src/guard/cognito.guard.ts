@@ -87,7 +87,7 @@ export class CognitoGuard implements CanActivate {
   protected async validateClaims(tokens: VerifiedTokens, context: ExecutionContext): Promise<void> {
     const validate = this.settings.validate;
     if (!validate) return;
-    let ok = false;
+    let ok: boolean;
     try {
       ok = (await validate(tokens, { contextType: context.getType<string>(), handler: context.getHandler(), controller: context.getClass() })) === true;
     } catch {

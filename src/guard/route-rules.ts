@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { TokenUse } from '../auth/authenticator.types.js';
 import {
@@ -31,7 +32,10 @@ export interface RouteRules {
   readonly callers: AllowedCallers;
 }
 
-const cache = new WeakMap<Function, WeakMap<Function, RouteRules>>();
+type Handler = ReturnType<ExecutionContext['getHandler']>;
+type Controller = ReturnType<ExecutionContext['getClass']>;
+
+const cache = new WeakMap<Handler, WeakMap<Controller, RouteRules>>();
 
 const list = (value: readonly string[] | undefined): readonly string[] | undefined => (value?.length ? value : undefined);
 
@@ -41,7 +45,7 @@ const list = (value: readonly string[] | undefined): readonly string[] | undefin
  * `@Public()` on a class makes its handlers public except one that carries its own `@Groups`,
  * `@AllGroups`, `@NoGroups` or `@Scopes`: that one needs a valid token and meets its rule.
  */
-export function readRouteRules(reflector: Reflector, handler: Function, controller: Function): RouteRules {
+export function readRouteRules(reflector: Reflector, handler: Handler, controller: Controller): RouteRules {
   let byClass = cache.get(handler);
   if (!byClass) cache.set(handler, (byClass = new WeakMap()));
   let rules = byClass.get(controller);
