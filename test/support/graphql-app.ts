@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { type DynamicModule, Global, type INestApplication, Module, type ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Field, GraphQLModule, Int, Mutation, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -8,7 +8,6 @@ import { Test } from '@nestjs/testing';
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import {
-  COGNITO_CLOCK,
   CognitoAuthModule,
   CognitoClaims,
   CurrentUser,
@@ -127,15 +126,6 @@ export interface GraphqlAppOptions {
   readonly imports?: ModuleMetadata['imports'];
   /** Apollo only: the app's own `context` function. */
   readonly apolloContext?: ApolloDriverConfig['context'];
-  /** The library's clock (`COGNITO_CLOCK`), for expiry without waiting. */
-  readonly clock?: () => number;
-}
-
-function clockModule(clock: () => number): DynamicModule {
-  @Global()
-  @Module({})
-  class TestClockModule {}
-  return { module: TestClockModule, providers: [{ provide: COGNITO_CLOCK, useValue: clock }], exports: [COGNITO_CLOCK] };
 }
 
 function graphqlModule(driver: GraphqlDriverName, options: GraphqlAppOptions) {
@@ -165,7 +155,6 @@ export async function createGraphqlApp(
   const logger = new CaptureLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ...(options.clock ? [clockModule(options.clock)] : []),
       ...(options.imports ?? []),
       CognitoAuthModule.forRoot(auth),
       graphqlModule(driver, options),

@@ -2,6 +2,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CognitoUser } from '../../../src/index.js';
 import { type IssuedTokens, TestIdentityProvider } from '../../../src/testing/index.js';
 import { findLeaks } from '../../support/capture-logger.js';
+import { clockModule, ManualClock } from '../../support/clock.js';
 import {
   createGraphqlApp,
   deadUrl,
@@ -125,13 +126,13 @@ describe.each([
 describe('GraphQL subscriptions: an identity that expires while connected', () => {
   it('is refused on the next subscription: closed with 4401 token_expired', async () => {
     const idp = await TestIdentityProvider.start();
-    let now = Date.now();
-    const t = await createGraphqlApp('apollo', idp.moduleOptions(), { clock: () => now });
+    const clock = new ManualClock(Date.now());
+    const t = await createGraphqlApp('apollo', idp.moduleOptions(), { imports: [clockModule(clock)] });
     const tokens = await idp.issueTokens({ sub: 'long-lived', expiresInSeconds: 600 });
     const ws = openWsClient(t.wsUrl, { connectionParams: pairParams(tokens), eager: true });
     try {
       expect((await runSubscription(ws.client, TICKS)).events).toEqual(ticksOf('long-lived'));
-      now += 3_600_000;
+      clock.advance(3_600_000);
       expectClosed(await runSubscription(ws.client, TICKS), 4401, 'token_expired');
     } finally {
       await ws.dispose();
