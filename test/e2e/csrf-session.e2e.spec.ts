@@ -87,7 +87,10 @@ describe.each(HTTP_PLATFORMS)('CSRF double-submit and the session helper (cookie
   });
 
   it('POST with a wrong X-CSRF-Token, or with no csrf cookie: 403 csrf_failed', async () => {
-    const wrong = await request(t.server).post('/t/notes').set('Cookie', `${cookieHeader}; csrf_token=the-token-value`).set('X-CSRF-Token', 'the-token-valuf');
+    const wrong = await request(t.server)
+      .post('/t/notes')
+      .set('Cookie', `${cookieHeader}; csrf_token=the-token-value`)
+      .set('X-CSRF-Token', 'the-token-valuf');
     expect(wrong.body.code).toBe('csrf_failed');
     const noCookie = await request(t.server).post('/t/notes').set('Cookie', cookieHeader).set('X-CSRF-Token', 'the-token-value');
     expect(noCookie.body.code).toBe('csrf_failed');
@@ -157,7 +160,9 @@ describe.each(HTTP_PLATFORMS)('CSRF double-submit and the session helper (cookie
     }
     expect(idp.stats.revokeToken).toBe(before + 1);
     const expired = await idp.issueTokens({ sub: tokens.sub, expiresInSeconds: -60 });
-    const after = await request(t.server).get('/t/me').set(seedHeaders({ ...expired, refreshToken: tokens.refreshToken }));
+    const after = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders({ ...expired, refreshToken: tokens.refreshToken }));
     expect(after.body.code).toBe('refresh_failed');
   });
 });

@@ -1,7 +1,14 @@
 import { jest } from '@jest/globals';
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import request from 'supertest';
-import { CognitoAuthenticator, CognitoClaims, CognitoGuard, CurrentUser, JwtValidationService, type VerifiedTokens } from '../../src/index.js';
+import {
+  CognitoAuthenticator,
+  CognitoClaims,
+  CognitoGuard,
+  CurrentUser,
+  JwtValidationService,
+  type VerifiedTokens,
+} from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { createTestApp, GuardedController, HTTP_PLATFORMS, ProbeController, seedHeaders, type TestApp } from '../support/test-app.js';
 
@@ -32,7 +39,9 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
 
     it('takes the access token from Authorization: Bearer (scheme in any case) with IDTOKEN', async () => {
       const tokens = await idp.issueTokens({ sub: 'u-2' });
-      const res = await request(t.server).get('/t/claims').set({ Authorization: `bEaReR ${tokens.accessToken}`, IDTOKEN: tokens.idToken });
+      const res = await request(t.server)
+        .get('/t/claims')
+        .set({ Authorization: `bEaReR ${tokens.accessToken}`, IDTOKEN: tokens.idToken });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ access: 'u-2', id: 'u-2' });
     });
@@ -133,7 +142,9 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
         expect(verifyAccess).not.toHaveBeenCalled();
         expect(verifyId).not.toHaveBeenCalled();
         // And the mix of the reverse halves, both cached too.
-        expect((await request(t.server).get('/t/me').set({ ACCESSTOKEN: b.accessToken, IDTOKEN: a.idToken })).body.code).toBe('token_mismatch');
+        expect((await request(t.server).get('/t/me').set({ ACCESSTOKEN: b.accessToken, IDTOKEN: a.idToken })).body.code).toBe(
+          'token_mismatch',
+        );
       } finally {
         verifyAccess.mockRestore();
         verifyId.mockRestore();
@@ -161,7 +172,16 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
           () => user.groups.push('admin'),
           () => Object.assign(claims.access as object, { scope: 'notes/write' }),
         ];
-        return { refused: attempts.filter((a) => { try { a(); return false; } catch { return true; } }).length };
+        return {
+          refused: attempts.filter((a) => {
+            try {
+              a();
+              return false;
+            } catch {
+              return true;
+            }
+          }).length,
+        };
       }
     }
     const t = await createTestApp(idp.moduleOptions(), { controllers: [TamperController, ProbeController] }, platform);
@@ -184,7 +204,9 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
       expect(res.body).toMatchObject({ sub: 'acc-1', username: 'acc-1', groups: ['admin'], clientId: 'client-a' });
       expect((await request(t.server).get('/t/me').set({ ACCESSTOKEN: tokens.accessToken })).status).toBe(200);
       const other = await idp.issueTokens({ sub: 'someone-else' });
-      const mismatch = await request(t.server).get('/t/me').set({ Authorization: `Bearer ${tokens.accessToken}`, IDTOKEN: other.idToken });
+      const mismatch = await request(t.server)
+        .get('/t/me')
+        .set({ Authorization: `Bearer ${tokens.accessToken}`, IDTOKEN: other.idToken });
       expect(mismatch.body.code).toBe('token_mismatch');
       const idOnly = await request(t.server).get('/t/me').set({ IDTOKEN: tokens.idToken });
       expect(idOnly.status).toBe(401);

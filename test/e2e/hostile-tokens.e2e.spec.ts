@@ -141,7 +141,9 @@ describe.each(HTTP_PLATFORMS)('hostile tokens (id+access mode, ACCESSTOKEN / IDT
   });
 
   it("a header over Node's own limit: Node's 431, the app never sees it", async () => {
-    const res = await request(t.server).get('/t/me').set({ ACCESSTOKEN: 'a'.repeat(20 * 1024), IDTOKEN: 'b' });
+    const res = await request(t.server)
+      .get('/t/me')
+      .set({ ACCESSTOKEN: 'a'.repeat(20 * 1024), IDTOKEN: 'b' });
     expect(res.status).toBe(431);
   });
 
@@ -153,7 +155,10 @@ describe.each(HTTP_PLATFORMS)('hostile tokens (id+access mode, ACCESSTOKEN / IDT
     await expectRefused({ ACCESSTOKEN: `${h}.${p}.${s}.${s}`, IDTOKEN: good.idToken }, 'token_invalid');
     await expectRefused({ ACCESSTOKEN: 'garbage', IDTOKEN: good.idToken }, 'token_invalid');
     // JSON.parse keeps "__proto__" as an own member, so the signed payload carries it for real.
-    const proto = JSON.parse(JSON.stringify(payloadOf(good.accessToken)).replace(/^\{/, '{"__proto__":{"admin":true},')) as Record<string, unknown>;
+    const proto = JSON.parse(JSON.stringify(payloadOf(good.accessToken)).replace(/^\{/, '{"__proto__":{"admin":true},')) as Record<
+      string,
+      unknown
+    >;
     const protoToken = await idp.signToken(proto);
     expect(Buffer.from(protoToken.split('.')[1], 'base64url').toString()).toContain('"__proto__"');
     await expectRefused({ ACCESSTOKEN: protoToken, IDTOKEN: good.idToken }, 'token_invalid');

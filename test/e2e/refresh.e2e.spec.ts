@@ -2,7 +2,14 @@ import request from 'supertest';
 import { JwtValidationService, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { findLeaks } from '../support/capture-logger.js';
-import { adminClient, type CognitoLocal, type LoginTokens, type ProvisionedPool, provisionCognitoLocal, startCognitoLocal } from '../support/cognito-local.js';
+import {
+  adminClient,
+  type CognitoLocal,
+  type LoginTokens,
+  type ProvisionedPool,
+  provisionCognitoLocal,
+  startCognitoLocal,
+} from '../support/cognito-local.js';
 import { cookieNamed, cookieValue, setCookies } from '../support/cookies.js';
 import { createTestApp, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../support/test-app.js';
 
@@ -59,7 +66,13 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
       const t = await createTestApp(options(), {}, platform);
       try {
         const tokens = expiredLogin('headers');
-        expect((await request(t.server).get('/t/me').set(seedHeaders({ ...tokens, refreshToken: undefined }))).body.code).toBe('token_expired');
+        expect(
+          (
+            await request(t.server)
+              .get('/t/me')
+              .set(seedHeaders({ ...tokens, refreshToken: undefined }))
+          ).body.code,
+        ).toBe('token_expired');
         const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
         expect(res.status).toBe(200);
         expect(res.body.username).toBe('dora');
@@ -100,7 +113,10 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
         expect(cookieNamed(res, 'RefreshToken')).toBeUndefined();
         const again = await request(t.server)
           .get('/t/me')
-          .set('Cookie', `AccessToken=${cookieValue(cookieNamed(res, 'AccessToken'))}; IdToken=${cookieValue(cookieNamed(res, 'IdToken'))}`);
+          .set(
+            'Cookie',
+            `AccessToken=${cookieValue(cookieNamed(res, 'AccessToken'))}; IdToken=${cookieValue(cookieNamed(res, 'IdToken'))}`,
+          );
         expect(again.status).toBe(200);
       } finally {
         await t.close();
@@ -121,7 +137,8 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
         expect(res.status).toBe(401);
         expect(res.body.code).toBe('refresh_failed');
         expect(res.headers['www-authenticate']).toBe('Bearer realm="cognito", error="invalid_token"');
-        for (const name of ['AccessToken', 'IdToken', 'RefreshToken']) expect(cookieNamed(res, name)).toMatch(/^[A-Za-z]+=; Path=\/; Max-Age=0;/);
+        for (const name of ['AccessToken', 'IdToken', 'RefreshToken'])
+          expect(cookieNamed(res, name)).toMatch(/^[A-Za-z]+=; Path=\/; Max-Age=0;/);
       } finally {
         await t.close();
       }
@@ -134,7 +151,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
   let t: TestApp;
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start({ clients: [{ clientId: 'public-client' }, { clientId: 'secret-client', clientSecret: 'shh-its-a-secret' }] });
+    idp = await TestIdentityProvider.start({
+      clients: [{ clientId: 'public-client' }, { clientId: 'secret-client', clientSecret: 'shh-its-a-secret' }],
+    });
     t = await createTestApp(
       { ...idp.moduleOptions(), cognitoTimeoutMs: 800, cookies: { enabled: true, secure: false, sameSite: 'strict', maxAgeSeconds: 3600 } },
       {},
@@ -184,7 +203,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
 
   it('throttling: 503 auth_unavailable with Retry-After', async () => {
     idp.refresh.mode = 'throttle';
-    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    const res = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('auth_unavailable');
     expect(res.headers['retry-after']).toBe('5');
@@ -192,7 +213,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
 
   it('a hanging endpoint: 503 auth_unavailable (the call times out; without the timeout the request would hang)', async () => {
     idp.refresh.mode = 'hang';
-    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    const res = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('auth_unavailable');
     expect(res.headers['retry-after']).toBe('5');
@@ -200,7 +223,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
 
   it('refreshed tokens of another user: 401 token_mismatch', async () => {
     idp.refresh.issueAs = () => ({ sub: 'somebody-else' });
-    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60, sub: 'victim' })));
+    const res = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60, sub: 'victim' })));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('token_mismatch');
     expect(res.headers['accesstoken']).toBeUndefined();
@@ -209,7 +234,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
   it('refreshed tokens signed by an unknown key are not trusted', async () => {
     const rogue = await idp.createKey();
     idp.refresh.issueAs = () => ({ key: rogue });
-    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    const res = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('token_invalid');
     expect(res.headers['accesstoken']).toBeUndefined();
@@ -218,7 +245,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
   it('refuses to refresh a pair that fails anything but expiry', async () => {
     const alice = await idp.issueTokens({ expiresInSeconds: -60, sub: 'alice' });
     const bob = await idp.issueTokens({ expiresInSeconds: -60, sub: 'bob' });
-    const res = await request(t.server).get('/t/me').set({ ACCESSTOKEN: alice.accessToken, IDTOKEN: bob.idToken, REFRESHTOKEN: alice.refreshToken });
+    const res = await request(t.server)
+      .get('/t/me')
+      .set({ ACCESSTOKEN: alice.accessToken, IDTOKEN: bob.idToken, REFRESHTOKEN: alice.refreshToken });
     expect(res.body.code).toBe('token_mismatch');
     const forged = await idp.issueTokens({ expiresInSeconds: -60, key: await idp.createKey() });
     expect((await request(t.server).get('/t/me').set(seedHeaders(forged))).body.code).toBe('token_invalid');
@@ -227,19 +256,27 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
 
   it('Cognito refusing the refresh token: 401 refresh_failed, cookies cleared', async () => {
     idp.refresh.mode = 'not-authorized';
-    const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+    const res = await request(t.server)
+      .get('/t/me')
+      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('refresh_failed');
     expect(cookieNamed(res, 'RefreshToken')).toMatch(/Max-Age=0/);
     // Four Set-Cookie values in one response (three token cookies and csrf_token), on either platform.
-    expect(setCookies(res).map((c) => c.split('=')[0]).sort()).toEqual(['AccessToken', 'IdToken', 'RefreshToken', 'csrf_token']);
+    expect(
+      setCookies(res)
+        .map((c) => c.split('=')[0])
+        .sort(),
+    ).toEqual(['AccessToken', 'IdToken', 'RefreshToken', 'csrf_token']);
     expect(setCookies(res).every((c) => c.includes('; Max-Age=0'))).toBe(true);
   });
 
   it('autoRefresh off: an expired pair is token_expired even with a refresh token', async () => {
     const off = await createTestApp({ ...idp.moduleOptions(), autoRefresh: false }, {}, platform);
     try {
-      const res = await request(off.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+      const res = await request(off.server)
+        .get('/t/me')
+        .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
       expect(res.body.code).toBe('token_expired');
       expect(idp.stats.initiateAuth).toBe(0);
     } finally {

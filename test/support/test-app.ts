@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, type INestApplication, type ModuleMetadata, Param, Post, Type, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  type INestApplication,
+  type ModuleMetadata,
+  Param,
+  Post,
+  Type,
+  UseGuards,
+} from '@nestjs/common';
 import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
 import {
   CognitoAuthModule,

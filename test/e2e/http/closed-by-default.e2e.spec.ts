@@ -14,7 +14,11 @@ class CustomTransportHandlers {
 
 /** An execution context of type `type` (a custom transport's), for one of the handlers above. */
 function customContext(type: string, handler: 'open' | 'closed'): ExecutionContextHost {
-  const context = new ExecutionContextHost([{ pattern: 'orders.created', data: {} }, {}], CustomTransportHandlers, CustomTransportHandlers.prototype[handler]);
+  const context = new ExecutionContextHost(
+    [{ pattern: 'orders.created', data: {} }, {}],
+    CustomTransportHandlers,
+    CustomTransportHandlers.prototype[handler],
+  );
   context.setType(type);
   return context;
 }

@@ -23,7 +23,11 @@ describe.each(HTTP_PLATFORMS)('a subclass of CognitoGuard as the global guard (%
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
-    t = await createTestApp({ ...idp.moduleOptions(), globalGuard: false }, { providers: [{ provide: APP_GUARD, useClass: SessionHeaderGuard }] }, platform);
+    t = await createTestApp(
+      { ...idp.moduleOptions(), globalGuard: false },
+      { providers: [{ provide: APP_GUARD, useClass: SessionHeaderGuard }] },
+      platform,
+    );
   });
   afterAll(async () => {
     await t?.close();

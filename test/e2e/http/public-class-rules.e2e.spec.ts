@@ -49,10 +49,14 @@ describe.each(HTTP_PLATFORMS)("a @Public() controller keeps its handlers' own @G
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.code).toBe('token_missing');
     expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="cognito"');
-    const staff = await request(t.server).get('/pub/admin').set(seedHeaders(await idp.issueTokens({ sub: 'staff-1', groups: ['staff'] })));
+    const staff = await request(t.server)
+      .get('/pub/admin')
+      .set(seedHeaders(await idp.issueTokens({ sub: 'staff-1', groups: ['staff'] })));
     expect(staff.status).toBe(403);
     expect(staff.body.code).toBe('forbidden_group');
-    const admin = await request(t.server).get('/pub/admin').set(seedHeaders(await idp.issueTokens({ sub: 'admin-1', groups: ['admin'] })));
+    const admin = await request(t.server)
+      .get('/pub/admin')
+      .set(seedHeaders(await idp.issueTokens({ sub: 'admin-1', groups: ['admin'] })));
     expect(admin.status).toBe(200);
     expect(admin.body).toEqual({ sub: 'admin-1' });
   });
@@ -68,10 +72,14 @@ describe.each(HTTP_PLATFORMS)("a @Public() controller keeps its handlers' own @G
     const anonymous = await request(t.server).post('/pub/notes');
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.code).toBe('token_missing');
-    const reader = await request(t.server).post('/pub/notes').set(seedHeaders(await idp.issueTokens({ scopes: ['notes/read'] })));
+    const reader = await request(t.server)
+      .post('/pub/notes')
+      .set(seedHeaders(await idp.issueTokens({ scopes: ['notes/read'] })));
     expect(reader.status).toBe(403);
     expect(reader.body.code).toBe('forbidden_scope');
-    const writer = await request(t.server).post('/pub/notes').set(seedHeaders(await idp.issueTokens({ sub: 'w-1', scopes: ['notes/write'] })));
+    const writer = await request(t.server)
+      .post('/pub/notes')
+      .set(seedHeaders(await idp.issueTokens({ sub: 'w-1', scopes: ['notes/write'] })));
     expect(writer.status).toBe(201);
     expect(writer.body).toEqual({ sub: 'w-1' });
   });
@@ -83,7 +91,9 @@ describe.each(HTTP_PLATFORMS)("a @Public() controller keeps its handlers' own @G
     const bad = await request(t.server).get('/pub/plain').set({ ACCESSTOKEN: 'x.y.z', IDTOKEN: tokens.idToken });
     expect(bad.status).toBe(200);
     expect(bad.body).toEqual({ user: null });
-    const expired = await request(t.server).get('/pub/plain').set(seedHeaders({ ...(await idp.issueTokens({ expiresInSeconds: -60 })), refreshToken: undefined }));
+    const expired = await request(t.server)
+      .get('/pub/plain')
+      .set(seedHeaders({ ...(await idp.issueTokens({ expiresInSeconds: -60 })), refreshToken: undefined }));
     expect(expired.status).toBe(200);
     expect(expired.body).toEqual({ user: null });
   });

@@ -51,25 +51,36 @@ describe.each(HTTP_PLATFORMS)("the library's cookies and the app's own in one re
       const fastifyCookie = (await import('@fastify/cookie')).default;
       await (app as INestApplication & { register(plugin: unknown): Promise<unknown> }).register(fastifyCookie);
     };
-    t = await createTestApp({ ...idp.moduleOptions(), cookies: { enabled: true }, csrf: true }, { controllers: [PrefsController], beforeInit }, platform);
+    t = await createTestApp(
+      { ...idp.moduleOptions(), cookies: { enabled: true }, csrf: true },
+      { controllers: [PrefsController], beforeInit },
+      platform,
+    );
   });
   afterAll(async () => {
     await t?.close();
     await idp?.close();
   });
 
-  it.each(['helper', 'header'])('after a refresh of cookie-borne tokens: AccessToken, IdToken, csrf_token and the app cookie (%s) all arrive', async (route) => {
-    const tokens = await idp.issueTokens({ sub: 'cookie-jar', expiresInSeconds: -60 });
-    const res = await request(t.server)
-      .get(`/prefs/${route}`)
-      .set('Cookie', `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}; RefreshToken=${tokens.refreshToken}`);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ sub: 'cookie-jar' });
-    expect(setCookies(res).map((c) => c.split('=')[0]).sort()).toEqual(['AccessToken', 'IdToken', 'csrf_token', 'theme']);
-    expect(cookieValue(cookieNamed(res, 'theme'))).toBe('dark');
-    const again = await request(t.server)
-      .get(`/prefs/${route}`)
-      .set('Cookie', `AccessToken=${cookieValue(cookieNamed(res, 'AccessToken'))}; IdToken=${cookieValue(cookieNamed(res, 'IdToken'))}`);
-    expect(again.status).toBe(200);
-  });
+  it.each(['helper', 'header'])(
+    'after a refresh of cookie-borne tokens: AccessToken, IdToken, csrf_token and the app cookie (%s) all arrive',
+    async (route) => {
+      const tokens = await idp.issueTokens({ sub: 'cookie-jar', expiresInSeconds: -60 });
+      const res = await request(t.server)
+        .get(`/prefs/${route}`)
+        .set('Cookie', `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}; RefreshToken=${tokens.refreshToken}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ sub: 'cookie-jar' });
+      expect(
+        setCookies(res)
+          .map((c) => c.split('=')[0])
+          .sort(),
+      ).toEqual(['AccessToken', 'IdToken', 'csrf_token', 'theme']);
+      expect(cookieValue(cookieNamed(res, 'theme'))).toBe('dark');
+      const again = await request(t.server)
+        .get(`/prefs/${route}`)
+        .set('Cookie', `AccessToken=${cookieValue(cookieNamed(res, 'AccessToken'))}; IdToken=${cookieValue(cookieNamed(res, 'IdToken'))}`);
+      expect(again.status).toBe(200);
+    },
+  );
 });

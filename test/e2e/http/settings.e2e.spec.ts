@@ -42,20 +42,18 @@ describe('settings of CognitoAuthModule (the HTTP platform plays no part: Expres
 
   it('forRootAsync with ConfigService', async () => {
     const env = idp.env();
-    const t = await createTestApp(
-      {
-        async: {
-          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => env] })],
-          inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({
-            userPoolId: config.getOrThrow<string>('COGNITO_POOL_ID'),
-            clientId: config.getOrThrow<string>('APP_CLIENT_ID'),
-            endpoint: config.getOrThrow<string>('COGNITO_ENDPOINT'),
-            tokenUse: 'access' as const,
-          }),
-        },
+    const t = await createTestApp({
+      async: {
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => env] })],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({
+          userPoolId: config.getOrThrow<string>('COGNITO_POOL_ID'),
+          clientId: config.getOrThrow<string>('APP_CLIENT_ID'),
+          endpoint: config.getOrThrow<string>('COGNITO_ENDPOINT'),
+          tokenUse: 'access' as const,
+        }),
       },
-    );
+    });
     try {
       const tokens = await idp.issueTokens({ sub: 'async-1' });
       expect((await request(t.server).get('/t/me').set('Authorization', `Bearer ${tokens.accessToken}`)).body.sub).toBe('async-1');
