@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CognitoAuthModule } from 'nest-cognito-auth';
+import { AppController } from './app.controller';
+import { CompatUser } from './compat-user.entity';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    TypeOrmModule.forRoot({
+      type: 'postgres',
+      url: process.env.COMPAT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      entities: [CompatUser],
+      synchronize: true,
+    }),
+    // Cognito settings from the environment (COGNITO_POOL_ID, APP_CLIENT_ID, ...).
+    CognitoAuthModule.forRoot({ users: { entity: CompatUser } }),
+  ],
+  controllers: [AppController],
+})
+export class AppModule {}
