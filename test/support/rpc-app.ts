@@ -195,7 +195,10 @@ function transportOptions(transport: RpcTransport, prefix: string, port: number)
     case 'nats':
       return { transport: Transport.NATS, options: { servers: [NATS_URL], queue: `${prefix}.workers` } };
     case 'rmq':
-      return { transport: Transport.RMQ, options: { urls: [RMQ_URL], queue: `${prefix}.queue`, queueOptions: { durable: false, autoDelete: true } } };
+      return {
+        transport: Transport.RMQ,
+        options: { urls: [RMQ_URL], queue: `${prefix}.queue`, queueOptions: { durable: false, autoDelete: true } },
+      };
     case 'redis': {
       const url = new URL(REDIS_URL);
       return { transport: Transport.REDIS, options: { host: url.hostname, port: Number(url.port || 6379) } };
@@ -206,7 +209,12 @@ function transportOptions(transport: RpcTransport, prefix: string, port: number)
 }
 
 /** The message as the client sends it: headers through the transport's record builder, or `auth` in the payload. */
-function message(transport: RpcTransport, data: Record<string, unknown>, call: RpcCall, natsHeaders: NatsHeadersFactory | undefined): unknown {
+function message(
+  transport: RpcTransport,
+  data: Record<string, unknown>,
+  call: RpcCall,
+  natsHeaders: NatsHeadersFactory | undefined,
+): unknown {
   const payload = call.auth ? { ...data, auth: call.auth } : data;
   if (!call.headers) return payload;
   if (transport === 'nats') {

@@ -96,7 +96,11 @@ describe('CognitoGuard on the message contexts of Kafka and gRPC', () => {
   });
 
   it('RabbitMQ: properties.headers of the amqplib message, names in any case', async () => {
-    const message = { content: Buffer.from('{}'), fields: {}, properties: { headers: { accessToken: tokens.accessToken, IdToken: tokens.idToken } } };
+    const message = {
+      content: Buffer.from('{}'),
+      fields: {},
+      properties: { headers: { accessToken: tokens.accessToken, IdToken: tokens.idToken } },
+    };
     expect(await callerOf([{}, new RmqContext([message, {}, 'shapes.me'])])).toBe('shape-1');
   });
 

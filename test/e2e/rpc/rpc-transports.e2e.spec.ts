@@ -167,7 +167,9 @@ describe('CognitoGuard on microservice messages over a real broker', () => {
       const tokens = await issue({ sub: `${transport}-1` });
       const user = await t.send('me', { n: 1 }, { auth: { accessToken: tokens.accessToken, idToken: tokens.idToken } });
       expect(user).toMatchObject({ kind: 'user', sub: `${transport}-1` });
-      expect(await t.send('open', {}, { auth: { accessToken: tokens.accessToken, idToken: tokens.idToken } })).toEqual({ user: `${transport}-1` });
+      expect(await t.send('open', {}, { auth: { accessToken: tokens.accessToken, idToken: tokens.idToken } })).toEqual({
+        user: `${transport}-1`,
+      });
     });
 
     it('packet metadata (NestJS 12) is read like headers, in any case, before the payload', async () => {
