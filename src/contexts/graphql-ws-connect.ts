@@ -16,10 +16,7 @@ export interface GraphqlWsOnConnectOptions<C extends GraphqlWsConnectionContext 
    * Runs after the connection is authenticated, with the outcome: return `false` to refuse,
    * an object to send as the `connection_ack` payload, nothing to accept.
    */
-  readonly onAuthenticated?: (
-    ctx: C,
-    result: AuthResult,
-  ) => GraphqlWsOnConnectResult | void | Promise<GraphqlWsOnConnectResult | void>;
+  readonly onAuthenticated?: (ctx: C, result: AuthResult) => GraphqlWsOnConnectResult | void | Promise<GraphqlWsOnConnectResult | void>;
 }
 
 /** The adapter itself, or an app / module reference to take it from on the first connection. */

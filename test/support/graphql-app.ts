@@ -154,11 +154,7 @@ export async function createGraphqlApp(
 ): Promise<GraphqlTestApp> {
   const logger = new CaptureLogger();
   const moduleRef = await Test.createTestingModule({
-    imports: [
-      ...(options.imports ?? []),
-      CognitoAuthModule.forRoot(auth),
-      graphqlModule(driver, options),
-    ],
+    imports: [...(options.imports ?? []), CognitoAuthModule.forRoot(auth), graphqlModule(driver, options)],
     providers: [ProbeResolver],
   })
     .setLogger(logger)
@@ -251,7 +247,8 @@ export function runSubscription(client: Client, query: string): Promise<Subscrip
         complete: () => resolve({ events, completed: true }),
         error: (err: unknown) => {
           const close = err as { code?: unknown; reason?: unknown };
-          if (typeof close.code === 'number') resolve({ events, completed: false, closed: { code: close.code, reason: String(close.reason) } });
+          if (typeof close.code === 'number')
+            resolve({ events, completed: false, closed: { code: close.code, reason: String(close.reason) } });
           else resolve({ events, completed: false, errors: Array.isArray(err) ? (err as GqlError[]) : [{ message: String(err) }] });
         },
       },

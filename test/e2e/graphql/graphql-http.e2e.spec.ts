@@ -3,7 +3,14 @@ import { CognitoAuthenticator, JwtValidationService } from '../../../src/index.j
 import { type IssuedTokens, TestIdentityProvider } from '../../../src/testing/index.js';
 import { findLeaks } from '../../support/capture-logger.js';
 import { cookieValue } from '../../support/cookies.js';
-import { createGraphqlApp, deadUrl, type GqlResponse, type GraphqlDriverName, type GraphqlTestApp, subscribeOnce } from '../../support/graphql-app.js';
+import {
+  createGraphqlApp,
+  deadUrl,
+  type GqlResponse,
+  type GraphqlDriverName,
+  type GraphqlTestApp,
+  subscribeOnce,
+} from '../../support/graphql-app.js';
 import { seedHeaders } from '../../support/test-app.js';
 
 const DRIVERS: readonly GraphqlDriverName[] = ['apollo', 'mercurius'];
@@ -50,7 +57,11 @@ describe.each(DRIVERS)('GraphQL queries and mutations over HTTP (%s)', (driver) 
   it('a valid pair: @CurrentUser() and @CognitoClaims() are filled, from the seed headers or Bearer + IDTOKEN', async () => {
     const tokens = await idp.issueTokens({ sub: 'gql-1', email: 'gql1@example.test', groups: ['staff'] });
     const query = '{ me { sub email groups } claims { access id } open }';
-    const expected = { me: { sub: 'gql-1', email: 'gql1@example.test', groups: ['staff'] }, claims: { access: 'gql-1', id: 'gql-1' }, open: 'gql-1' };
+    const expected = {
+      me: { sub: 'gql-1', email: 'gql1@example.test', groups: ['staff'] },
+      claims: { access: 'gql-1', id: 'gql-1' },
+      open: 'gql-1',
+    };
     const seed = await t.query(query, seedHeaders({ ...tokens, refreshToken: undefined }));
     expect(seed.status).toBe(200);
     expect(seed.body).toEqual({ data: expected });
@@ -189,7 +200,10 @@ describe.each(DRIVERS)('GraphQL over HTTP with cookies and CSRF (%s)', (driver) 
     idp.revoke(tokens.refreshToken);
     const res = await t.query(ME, { Cookie: cookieHeader(tokens, 'c2'), 'X-CSRF-Token': 'c2' });
     expectRefusal(res, 'refresh_failed', 401);
-    const cleared = res.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c)).map((c) => c.split('=')[0]);
+    const cleared = res.headers
+      .getSetCookie()
+      .filter((c) => /Max-Age=0/.test(c))
+      .map((c) => c.split('=')[0]);
     expect(cleared).toEqual(expect.arrayContaining(['AccessToken', 'IdToken', 'RefreshToken']));
   });
 });
@@ -226,7 +240,9 @@ describe("Apollo with the app's own context function", () => {
       const refreshed = await t.query('{ me { sub } }', seedHeaders(expired));
       expect(refreshed.body).toEqual({ data: { me: { sub: 'ctx-2' } } });
       expect(refreshed.headers.get('accesstoken')).toBeTruthy();
-      const sub = await subscribeOnce(t.wsUrl, 'subscription { ticks { sub } }', { connectionParams: { accessToken: tokens.accessToken, idToken: tokens.idToken } });
+      const sub = await subscribeOnce(t.wsUrl, 'subscription { ticks { sub } }', {
+        connectionParams: { accessToken: tokens.accessToken, idToken: tokens.idToken },
+      });
       expect(sub.events).toEqual([1, 2, 3].map(() => ({ data: { ticks: { sub: 'ctx-1' } } })));
       expect((await subscribeOnce(t.wsUrl, 'subscription { ticks { sub } }')).closed).toEqual({ code: 4401, reason: 'token_missing' });
     } finally {

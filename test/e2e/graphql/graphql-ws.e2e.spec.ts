@@ -62,28 +62,41 @@ describe.each([
 
   it('Authorization: Bearer in connectionParams (also under `headers`), or the pair in the upgrade headers or cookies', async () => {
     const tokens = await idp.issueTokens({ sub: 'ws-2' });
-    const bearer = await subscribeOnce(t.wsUrl, TICKS, { connectionParams: { Authorization: `Bearer ${tokens.accessToken}`, idToken: tokens.idToken } });
+    const bearer = await subscribeOnce(t.wsUrl, TICKS, {
+      connectionParams: { Authorization: `Bearer ${tokens.accessToken}`, idToken: tokens.idToken },
+    });
     expect(bearer.events).toEqual(ticksOf('ws-2'));
     // Some clients nest them under `headers`, in header case.
-    const nested = await subscribeOnce(t.wsUrl, TICKS, { connectionParams: { headers: { authorization: `Bearer ${tokens.accessToken}`, IDTOKEN: tokens.idToken } } });
+    const nested = await subscribeOnce(t.wsUrl, TICKS, {
+      connectionParams: { headers: { authorization: `Bearer ${tokens.accessToken}`, IDTOKEN: tokens.idToken } },
+    });
     expect(nested.events).toEqual(ticksOf('ws-2'));
     const headers = await subscribeOnce(t.wsUrl, TICKS, { headers: { ACCESSTOKEN: tokens.accessToken, IDTOKEN: tokens.idToken } });
     expect(headers.events).toEqual(ticksOf('ws-2'));
-    const cookies = await subscribeOnce(t.wsUrl, TICKS, { headers: { Cookie: `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}` } });
+    const cookies = await subscribeOnce(t.wsUrl, TICKS, {
+      headers: { Cookie: `AccessToken=${tokens.accessToken}; IdToken=${tokens.idToken}` },
+    });
     expect(cookies.events).toEqual(ticksOf('ws-2'));
   });
 
   it('connectionParams win over the upgrade request', async () => {
     const alice = await idp.issueTokens({ sub: 'alice' });
     const bob = await idp.issueTokens({ sub: 'bob' });
-    const outcome = await subscribeOnce(t.wsUrl, TICKS, { connectionParams: pairParams(bob), headers: { ACCESSTOKEN: alice.accessToken, IDTOKEN: alice.idToken } });
+    const outcome = await subscribeOnce(t.wsUrl, TICKS, {
+      connectionParams: pairParams(bob),
+      headers: { ACCESSTOKEN: alice.accessToken, IDTOKEN: alice.idToken },
+    });
     expect(outcome.events).toEqual(ticksOf('bob'));
   });
 
   it('a bad token: closed with 4401 token_invalid; a token of the wrong use likewise', async () => {
     const tokens = await idp.issueTokens();
     const forged = `${tokens.accessToken.slice(0, -4)}AAAA`;
-    expectClosed(await subscribeOnce(t.wsUrl, TICKS, { connectionParams: { accessToken: forged, idToken: tokens.idToken } }), 4401, 'token_invalid');
+    expectClosed(
+      await subscribeOnce(t.wsUrl, TICKS, { connectionParams: { accessToken: forged, idToken: tokens.idToken } }),
+      4401,
+      'token_invalid',
+    );
     const wrongUse = await subscribeOnce(t.wsUrl, TICKS, { connectionParams: { accessToken: tokens.idToken, idToken: tokens.idToken } });
     expectClosed(wrongUse, 4401, 'token_invalid');
     seen.push(forged, ...[tokens.accessToken, tokens.idToken]);
@@ -110,7 +123,9 @@ describe.each([
       expect(refused.completed).toBe(true);
       expect(refused.events).toHaveLength(1);
       expect(refused.events[0].data ?? null).toBeNull();
-      expect(refused.events[0].errors).toEqual([expect.objectContaining({ path: ['adminTicks'], extensions: { code: 'forbidden_group', status: 403 } })]);
+      expect(refused.events[0].errors).toEqual([
+        expect.objectContaining({ path: ['adminTicks'], extensions: { code: 'forbidden_group', status: 403 } }),
+      ]);
       expect((await runSubscription(ws.client, TICKS)).events).toEqual(ticksOf('staff-1'));
     } finally {
       await ws.dispose();
@@ -223,6 +238,8 @@ describe('GraphQL subscriptions on Mercurius', () => {
     });
     expect(expired.errors?.[0].extensions).toEqual({ code: 'token_expired', status: 401 });
     expect(idp.stats.initiateAuth).toBe(before);
-    expect(findLeaks([JSON.stringify([bad, expired]), ...t.logger.lines], [forged, tokens.accessToken, tokens.idToken, tokens.refreshToken])).toEqual([]);
+    expect(
+      findLeaks([JSON.stringify([bad, expired]), ...t.logger.lines], [forged, tokens.accessToken, tokens.idToken, tokens.refreshToken]),
+    ).toEqual([]);
   });
 });
