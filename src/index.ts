@@ -26,6 +26,15 @@ export type { CognitoContextAdapter, ContextTokens } from './contexts/context.ad
 export { CognitoContexts } from './contexts/cognito-contexts.js';
 export { HttpContextAdapter } from './contexts/http.context.js';
 export { GraphqlContextAdapter } from './contexts/graphql.context.js';
+export { CognitoGraphqlError, type CognitoGraphqlErrorExtensions } from './contexts/graphql-error.js';
+export {
+  createGraphqlWsOnConnect,
+  type GraphqlWsAuthSource,
+  type GraphqlWsOnConnectOptions,
+  type GraphqlWsOnConnectResult,
+} from './contexts/graphql-ws-connect.js';
+export type { GraphqlWsConnectionContext } from './contexts/graphql-call.js';
+export type { CognitoRpcErrorBody } from './contexts/rpc-exception.factory.js';
 export { WsContextAdapter } from './contexts/ws.context.js';
 export { RpcContextAdapter } from './contexts/rpc.context.js';
 export { errorHeaders } from './session/http-error-headers.js';

@@ -24,8 +24,10 @@ export interface CognitoContextAdapter {
   /** Whether new tokens from a transparent refresh can be handed back on this transport. */
   readonly canRefresh: boolean;
   /**
-   * Whether an outcome kept on the carrier answers for this call too: true for HTTP (one request,
-   * one outcome); sockets re-check the identity's expiry and revocation per message.
+   * False for HTTP (one request, one outcome). True for connections (sockets): the outcome kept
+   * on the connection answers each later message only while its tokens have neither expired nor
+   * been revoked; otherwise the guard authenticates again (and, with no refresh over a socket,
+   * refuses).
    */
   readonly perConnection: boolean;
   /** Checks made before verification (HTTP: CSRF for cookie-borne tokens on unsafe methods). */

@@ -24,8 +24,9 @@ export function getAuthResult(carrier: unknown): AuthResult | undefined {
 
 /**
  * The carrier of an execution context, found without the DI container (parameter decorators
- * have none): the HTTP request; under GraphQL the HTTP request of its context (or the context
- * itself for subscriptions); the socket of a gateway; the message context of a microservice.
+ * have none): the HTTP request; under GraphQL the HTTP request of its context (or graphql-ws's
+ * connection context for subscriptions); the socket of a gateway; the message context of a
+ * microservice.
  */
 export function carrierOf(context: ExecutionContext): object | undefined {
   switch (context.getType<string>()) {
