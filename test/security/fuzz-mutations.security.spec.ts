@@ -13,9 +13,11 @@ import { listen, WireClient } from './support/wire.js';
  * appended and inserted characters, padding, standard-base64 re-encoding, JSON re-encoding,
  * segments swapped between tokens and pairs, non-canonical trailing bits) must be refused unless
  * the mutation left the token meaning exactly the same; that is decided by re-verifying the
- * mutated string with jose (the oracle), not assumed. A non-canonical last character of the
- * signature still verifies: the ID token then passes, an access token so mutated no longer
- * matches the ID token's `at_hash` (token_mismatch).
+ * mutated string with jose (the oracle), not assumed. Non-canonical base64url (a lone last
+ * character, or unused low bits set in the last one) is refused in every segment, the signature
+ * included, even though it decodes to the same bytes: 401 token_invalid. What may still pass is a
+ * mutation the extraction undoes (white space around the token, a standard-base64 re-encoding of
+ * a token with no `-` or `_`).
  */
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 const tally = new Tally('fuzz: mutated valid tokens', import.meta.url);
@@ -142,6 +144,20 @@ function mutateOne(token: string, m: Mutation, sibling: string, otherPair: strin
   }
 }
 
+/**
+ * The same signature bytes spelled non-canonically: the lowest unused bit of the last character
+ * set (RFC 4648 section 3.5). An RS256 signature of a 2048-bit key is 256 bytes, 342 characters,
+ * whose last one carries 4 unused bits.
+ */
+function withNonCanonicalSignature(token: string): string {
+  const [h, p, sig] = token.split('.');
+  const unused = (6 * sig.length) % 8;
+  if (unused === 0) throw new Error('signature has no unused bits');
+  const altered = sig.slice(0, -1) + B64URL_CHARS[indexOf(sig[sig.length - 1]) | 1];
+  if (altered === sig || !Buffer.from(altered, 'base64url').equals(Buffer.from(sig, 'base64url'))) throw new Error('not the same bytes');
+  return `${h}.${p}.${altered}`;
+}
+
 const nat = fc.nat({ max: 4000 });
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('char' as const), pos: nat, ch: fc.oneof(fc.constantFrom(...B64URL_CHARS.split('')), fc.constantFrom('.', '=', '+', '/', '~', '%'), HEADER_CHAR) }) },
@@ -203,6 +219,26 @@ describe('fuzz: mutated valid tokens', () => {
     refresh: fc.boolean(),
   });
 
+  it('rule: a non-canonical signature (same bytes, unused bits set) is 401 token_invalid, in the access and in the ID token', async () => {
+    const valid = pairs.slice(0, pairs.length - EXPIRED);
+    const invalid: Expectation = { status: 401, code: 'token_invalid', www: 'invalid_token' };
+    const cases = valid.flatMap((p) => [
+      { access: withNonCanonicalSignature(p.accessToken), id: p.idToken, expected: invalid },
+      { access: p.accessToken, id: withNonCanonicalSignature(p.idToken), expected: invalid },
+      { access: p.accessToken, id: p.idToken, expected: { status: 200, sub: p.sub } as Expectation },
+    ]);
+    for (const c of cases) {
+      const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: c.access, IDTOKEN: c.id } });
+      // The oracle agrees (it refuses non-canonical segments itself, before asking jose).
+      const oracleSays = await oracle.expect({ access: c.access, id: c.id }, 'protected', [Date.now()]);
+      const verdict = judgeAnswer(res, [c.expected], subOfMe);
+      tally.leaks(answerTexts(res.body, res.headers), [c.access, c.id]);
+      tally.record({ status: res.status, code: codeOf(res.body), matched: verdict.ok, success: c.expected.status < 300, failure: verdict.ok ? undefined : `non-canonical signature: ${verdict.why}` });
+      expect({ verdict: verdict.ok ? 'ok' : verdict.why, oracle: oracleSays }).toEqual({ verdict: 'ok', oracle: [c.expected] });
+    }
+    tally.note(`non-canonical signatures: ${valid.length * 2} tokens whose signature bytes were unchanged refused 401 token_invalid; their canonical pairs 200`);
+  });
+
   it(`${CASES} mutated pairs: refused unless jose still verifies the same meaning, never a 5xx, nothing leaked`, async () => {
     let unchangedMeaning = 0;
     const result = await assertBatched(
@@ -218,11 +254,13 @@ describe('fuzz: mutated valid tokens', () => {
         const headers: Record<string, string> = { ACCESSTOKEN: access, IDTOKEN: id, ...(refresh ? { REFRESHTOKEN: refresh } : {}) };
         const sent = [access, id, ...(refresh ? [refresh] : [])];
         batchTokens.push(...sent);
+        const readings = readingsOf(access).flatMap((a) => readingsOf(id).map((i) => ({ access: a, id: i, refresh })));
         const sentAt = Date.now();
+        await oracle.noteSent(readings, sentAt);
         const res = await client.send({ method: 'GET', path: '/t/me', headers });
         const instants = [sentAt, Date.now()];
         const expected: Expectation[] = [];
-        for (const a of readingsOf(access)) for (const i of readingsOf(id)) expected.push(...(await oracle.expect({ access: a, id: i, refresh }, 'protected', instants)));
+        for (const ex of readings) expected.push(...(await oracle.expect(ex, 'protected', instants)));
         const verdict = judgeAnswer(res, expected, subOfMe);
         if (verdict.ok && verdict.match.status === 200 && (access !== p.accessToken || id !== p.idToken)) unchangedMeaning++;
         const leaks = tally.leaks(answerTexts(res.body, res.headers), sent);
@@ -231,6 +269,7 @@ describe('fuzz: mutated valid tokens', () => {
           code: codeOf(res.body),
           matched: verdict.ok,
           success: verdict.ok && verdict.match.status < 300,
+          expected503: verdict.ok && verdict.match.status === 503,
           failure: verdict.ok ? undefined : `${verdict.why} mutations ${JSON.stringify(c)}`,
         });
         if (!verdict.ok) throw new Error(`${verdict.why}\nmutations: ${JSON.stringify(c)}\naccess: ${access.slice(0, 200)}\nid: ${id.slice(0, 200)}`);
@@ -245,7 +284,7 @@ describe('fuzz: mutated valid tokens', () => {
       },
     );
     tally.note(`seed ${result.seed}, ${result.runs} batches of 24`);
-    tally.note(`${unchangedMeaning} mutated pairs still verified (non-canonical base64url the oracle, jose, also accepts) and got 200`);
+    tally.note(`${unchangedMeaning} mutated pairs meant the same tokens after extraction (trimmed white space, an unchanged re-encoding) and got 200`);
     expect(tally.row.tried).toBeGreaterThanOrEqual(CASES);
     expect(tally.row.fiveXX).toBe(0);
     expect(tally.row.leaked).toBe(0);

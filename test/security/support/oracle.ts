@@ -3,9 +3,12 @@
  * the exact token strings sent, with jose as the signature oracle.
  *
  * A token is valid for a use when: it is at most `maxTokenLength` characters; it is a compact JWS
- * of three non-empty unpadded base64url segments; its header is a JSON object (strict UTF-8) with
- * `alg` exactly "RS256", no `crit`, a non-empty string `kid` that the JWKS publishes; jose's
- * `compactVerify` accepts it with that key; its payload is a JSON object (strict UTF-8); neither
+ * of three non-empty unpadded base64url segments, each canonical (decoding and re-encoding gives
+ * the same string: no lone last character, no unused low bits set, RFC 4648 section 3.5); its
+ * header is a JSON object (strict UTF-8) with `alg` exactly "RS256", no `crit`, a non-empty string
+ * `kid` that the JWKS publishes; jose's `compactVerify` accepts it with that key (jose, not the
+ * `node:crypto` check the library makes, so the oracle does not share the code it judges); its
+ * payload is a JSON object (strict UTF-8); neither
  * holds a `__proto__`, `constructor` or `prototype` member at any depth; `iss` is an accepted
  * issuer; `token_use` is exactly the use; `sub` is a non-empty string; `client_id` (access) or
  * `aud` (ID) is a string naming a configured client; `exp` and `iat` are NumericDates, `iat` not
@@ -14,7 +17,18 @@
  * strings; `scope`, `username`, `cognito:username`, `email`, `at_hash`, `jti`, `origin_jti` (when
  * present) strings. Expired means all of that holds but `exp + tolerance` has passed. A NumericDate
  * is a finite number in [0, 1e11) (1e20 is malformed, as the hostile-token suite has it). Claims
- * the contract does not use (`event_id`, `email_verified`, custom claims) are not checked.
+ * the contract does not use (`event_id`, `email_verified`, custom claims) are not checked. Two
+ * tokens pair when `sub`, client and issuer agree, `at_hash` (when the ID token has one) matches,
+ * and `origin_jti` is equal when both carry one.
+ *
+ * Refresh: an expired pair with a refresh token the identity provider honours for that client is
+ * refreshed; any refresh may also be answered 503 auth_unavailable once the user (`sub`) has made
+ * 10 attempts in a minute (the per-`sub` refresh limit). The oracle cannot know which requests the
+ * app counted (concurrent requests, refresh tokens remembered as refused or just refreshed make
+ * no attempt), so it allows the 503 only when it is possible: when at least 10 other requests
+ * that could have counted for that `sub` were sent in the 90 s before (the limit's minute plus
+ * the wire client's 30 s answer timeout, so that an attempt the app counted in the minute cannot
+ * have been sent earlier). Specs note each request with `noteSent` before sending it.
  *
  * Where the contract is silent (which of `ACCESSTOKEN` and `Authorization` wins; a quoted or
  * percent-encoded cookie; whether a refresh token alone is "no token at all" for the challenge;
@@ -49,6 +63,14 @@ export type Structure = { ok: false; reason: string } | { ok: true; claims: Clai
 export type TokenVerdict = { kind: 'invalid'; reason: string } | { kind: 'valid' | 'expired'; claims: Claims };
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/** Whether an unpadded base64url segment is the one spelling of its bytes (its re-encoding is itself). */
+export const isCanonicalSegment = (segment: string): boolean => Buffer.from(segment, 'base64url').toString('base64url') === segment;
+
+/** The per-`sub` refresh limit: attempts allowed in one minute. */
+export const REFRESH_LIMIT = 10;
+/** How far back a counted refresh attempt may have been sent: the limit's minute plus the wire client's answer timeout. */
+const REFRESH_LOOKBACK_MS = 60_000 + 30_000;
 
 /** A header value without HTTP whitespace (SP, HTAB) at either end, as Node hands it over. */
 export const trimOws = (s: string) => s.replace(/^[ \t]+|[ \t]+$/g, '');
@@ -89,8 +111,41 @@ export const isNumericDate = (v: unknown): v is number => typeof v === 'number' 
 
 export class Oracle {
   private readonly structures = new Map<string, Promise<Structure>>();
+  /** Send times (ms) of the requests that could have counted against each `sub`'s refresh limit. */
+  private readonly refreshSends = new Map<string, number[]>();
 
   constructor(readonly ctx: OracleContext) {}
+
+  /**
+   * Notes a request before it is sent: for every reading of it that carries a refresh token and
+   * two tokens whose signatures hold, the ID token's `sub` may be charged a refresh attempt (once
+   * per request and `sub`). A superset of what the app counts: expiry and pairing are not asked.
+   */
+  async noteSent(readings: readonly Extracted[], sentAtMs: number): Promise<void> {
+    const subs = new Set<string>();
+    for (const ex of readings) {
+      if (!ex.refresh || !ex.access || !ex.id) continue;
+      const [a, i] = await Promise.all([this.structure(ex.access), this.structure(ex.id)]);
+      if (a.ok && i.ok && typeof i.claims.sub === 'string') subs.add(i.claims.sub);
+    }
+    for (const sub of subs) {
+      const sends = this.refreshSends.get(sub) ?? [];
+      sends.push(sentAtMs);
+      this.refreshSends.set(sub, sends);
+    }
+  }
+
+  /**
+   * Whether `sub` may have reached its refresh limit for a request judged at `instants`: at least
+   * `REFRESH_LIMIT` requests besides this one (noted too) were sent within the lookback.
+   */
+  private mayBeRefreshLimited(sub: string, instants: readonly number[]): boolean {
+    const since = Math.min(...instants) - REFRESH_LOOKBACK_MS;
+    const sends = this.refreshSends.get(sub) ?? [];
+    let n = 0;
+    for (const at of sends) if (at >= since) n++;
+    return n > REFRESH_LIMIT;
+  }
 
   /** Everything about a token that does not depend on the clock or the use. */
   structure(token: string): Promise<Structure> {
@@ -107,6 +162,7 @@ export class Oracle {
     if (token.length > this.ctx.maxTokenLength) return { ok: false, reason: 'too long' };
     const parts = token.split('.');
     if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) return { ok: false, reason: 'not a compact JWS' };
+    if (!parts.every(isCanonicalSegment)) return { ok: false, reason: 'non-canonical base64url' };
     let headerBytes: Uint8Array;
     try {
       headerBytes = base64url.decode(parts[0]);
@@ -165,49 +221,53 @@ export class Oracle {
   async expect(ex: Extracted, route: RouteKind, instants: readonly number[], csrf: CsrfState = 'n/a'): Promise<Expectation[]> {
     const out: Expectation[] = [];
     for (const now of instants) {
-      const auth = await this.authOutcome(ex, now);
-      let answers: Expectation[];
-      if (route === 'public') answers = [{ status: 200, sub: auth.ok ? auth.sub : null }];
-      else if (!auth.ok) answers = [auth.failure];
-      else if (route === 'scoped-post') {
-        answers = [auth.scopes.includes('notes/write') ? { status: 201 } : { status: 403, code: 'forbidden_scope' }];
-      } else answers = [{ status: 200, sub: auth.sub }];
-      if (route === 'scoped-post' && csrf !== 'pass' && csrf !== 'n/a') {
-        // Cookie-borne tokens on an unsafe method without the matching X-CSRF-Token: 403 csrf_failed.
-        // Which check comes first is not written down, so a refusal of the tokens is accepted too;
-        // but a request whose tokens are good must never pass.
-        const csrfRefusal: Expectation = { status: 403, code: 'csrf_failed' };
-        answers = csrf === 'fail' ? [csrfRefusal, ...(auth.ok ? [] : [auth.failure])] : [csrfRefusal, ...answers];
+      for (const auth of await this.authOutcomes(ex, now, instants)) {
+        let answers: Expectation[];
+        if (route === 'public') answers = [{ status: 200, sub: auth.ok ? auth.sub : null }];
+        else if (!auth.ok) answers = [auth.failure];
+        else if (route === 'scoped-post') {
+          answers = [auth.scopes.includes('notes/write') ? { status: 201 } : { status: 403, code: 'forbidden_scope' }];
+        } else answers = [{ status: 200, sub: auth.sub }];
+        if (route === 'scoped-post' && csrf !== 'pass' && csrf !== 'n/a') {
+          // Cookie-borne tokens on an unsafe method without the matching X-CSRF-Token: 403 csrf_failed.
+          // Which check comes first is not written down, so a refusal of the tokens is accepted too;
+          // but a request whose tokens are good must never pass.
+          const csrfRefusal: Expectation = { status: 403, code: 'csrf_failed' };
+          answers = csrf === 'fail' ? [csrfRefusal, ...(auth.ok ? [] : [auth.failure])] : [csrfRefusal, ...answers];
+        }
+        out.push(...answers);
       }
-      out.push(...answers);
     }
     return dedupe(out);
   }
 
-  private async authOutcome(ex: Extracted, now: number): Promise<AuthOutcome> {
+  /** What authentication may come to at `now`: one outcome, or two when a refresh may meet the per-`sub` limit. */
+  private async authOutcomes(ex: Extracted, now: number, instants: readonly number[]): Promise<AuthOutcome[]> {
     const fail = (code: string, www: Expectation['www'] = 'invalid_token'): AuthOutcome => ({
       ok: false,
       failure: { status: 401, code, www },
     });
     if (!ex.access || !ex.id) {
-      if (!ex.access && !ex.id) return fail('token_missing', ex.refresh ? 'realm|invalid_request' : 'realm');
-      return fail('token_missing', 'invalid_request');
+      if (!ex.access && !ex.id) return [fail('token_missing', ex.refresh ? 'realm|invalid_request' : 'realm')];
+      return [fail('token_missing', 'invalid_request')];
     }
     const [va, vi] = await Promise.all([this.verdict(ex.access, 'access', now), this.verdict(ex.id, 'id', now)]);
-    if (va.kind === 'invalid' || vi.kind === 'invalid') return fail('token_invalid');
+    if (va.kind === 'invalid' || vi.kind === 'invalid') return [fail('token_invalid')];
     const a = va.claims;
     const i = vi.claims;
-    const paired = i.sub === a.sub && i.aud === a.client_id && i.iss === a.iss && (!has(i, 'at_hash') || i.at_hash === atHashOf(ex.access));
-    if (!paired) return fail('token_mismatch');
+    const sameSignIn = !(has(i, 'origin_jti') && has(a, 'origin_jti')) || i.origin_jti === a.origin_jti;
+    const paired = i.sub === a.sub && i.aud === a.client_id && i.iss === a.iss && sameSignIn && (!has(i, 'at_hash') || i.at_hash === atHashOf(ex.access));
+    if (!paired) return [fail('token_mismatch')];
     if (va.kind === 'expired' || vi.kind === 'expired') {
-      if (!ex.refresh) return fail('token_expired');
+      if (!ex.refresh) return [fail('token_expired')];
+      const limited: AuthOutcome[] = this.mayBeRefreshLimited(i.sub as string, instants) ? [{ ok: false, failure: { status: 503, code: 'auth_unavailable' } }] : [];
       const owner = this.ctx.refreshOwners.get(ex.refresh);
-      if (!owner || owner.clientId !== a.client_id) return fail('refresh_failed');
-      if (owner.sub !== i.sub) return fail('token_mismatch');
-      return { ok: true, sub: owner.sub, scopes: owner.scopes };
+      if (!owner || owner.clientId !== a.client_id) return [fail('refresh_failed'), ...limited];
+      if (owner.sub !== i.sub) return [fail('token_mismatch'), ...limited];
+      return [{ ok: true, sub: owner.sub, scopes: owner.scopes }, ...limited];
     }
     const scope = typeof a.scope === 'string' ? a.scope.split(' ').filter(Boolean) : [];
-    return { ok: true, sub: i.sub as string, scopes: scope };
+    return [{ ok: true, sub: i.sub as string, scopes: scope }];
   }
 }
 
