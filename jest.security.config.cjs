@@ -1,7 +1,10 @@
 /**
  * `npm run test:security`: the hostile-token suite, the fuzz properties, the abuse limits and the
- * fault-injection specs, one file at a time (the fault specs measure answer times), then the
- * security table (test/security/reporter.cjs; also test-output/security-report.json).
+ * fault-injection specs, then the security table (test/security/reporter.cjs; also
+ * test-output/security-report.json). One file at a time: the fuzz suites are CPU-heavy, and a
+ * shared machine runs them beside other work. No spec asserts a timing, so a busy machine makes
+ * the run slower, never red: they count fetches and Cognito calls, check the order of events and
+ * move an injected clock.
  */
 const base = require('./jest.config.cjs');
 

@@ -5,15 +5,17 @@ import { TestIdentityProvider, type IssuedTokens } from '../../src/testing/index
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { codeOf, answerTexts, Tally } from './support/tally.js';
 import { privatePostgresSupport, type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.js';
-import { listen, pool, sleep, WireClient } from './support/wire.js';
+import { listen, pool, WireClient } from './support/wire.js';
 
 /**
  * PostgreSQL stopped (`pg_ctl stop -m immediate`) in the middle of a burst of first logins, then
  * started again. A private server (test/security/support/private-postgres.ts): the shared one on
- * 5432 is never touched. Every request gets 200 or 503 auth_unavailable with Retry-After, within
- * the user-sync query bound; after the restart every user logs in; in the table: exactly one row
- * per user (no duplicate), every row complete (no half row), and every row a 200 of the burst
- * named is still there with the same id.
+ * 5432 is never touched. Every request gets 200 or 503 auth_unavailable with Retry-After (an
+ * answer at all: without the user-sync query bound a request on a dead connection would hang);
+ * after the restart every user logs in, each within a bounded number of attempts; in the table:
+ * exactly one row per user (no duplicate), every row complete (no half row), and every row a 200
+ * of the burst named is still there with the same id. The server is stopped after the 150th
+ * answer (an event, not a time), and no timing is asserted.
  */
 @Entity('burst_users')
 class BurstUser {
@@ -42,7 +44,6 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
   let pg: PrivatePostgres;
   let t: TestApp;
   let client: WireClient;
-  let queryBoundMs: number;
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
@@ -67,7 +68,6 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
       },
     );
     client = new WireClient(await listen(t.app));
-    queryBoundMs = t.app.get(UserSyncService).queryTimeoutMs;
   }, 60_000);
 
   afterAll(async () => {
@@ -112,50 +112,57 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
       }
       const ok200 = res.status === 200 && body.sub === u.sub && typeof body.id === 'number';
       const ok503 = res.status === 503 && codeOf(res.body) === 'auth_unavailable' && res.headers['retry-after'] === '5';
-      const inTime = res.ms <= queryBoundMs + 2000;
       if (ok200) burst200.set(u.sub, body.id!);
       tally.leaks(answerTexts(res.body, res.headers), [u.accessToken, u.idToken]);
       tally.record({
         status: res.status,
         code: codeOf(res.body),
-        matched: (ok200 || ok503) && inTime,
+        matched: ok200 || ok503,
         success: ok200,
         expected503: ok503,
-        failure: `burst: ${res.status} ${res.body.slice(0, 200)} in ${res.ms.toFixed(0)} ms`,
+        failure: `burst: ${res.status} ${res.body.slice(0, 200)}`,
       });
-      return { status: res.status, ok: (ok200 || ok503) && inTime, ms: res.ms };
+      return { status: res.status, ok: ok200 || ok503, ms: res.ms };
     });
     const stoppedAfter = await stopped;
     const n200 = answers.filter((a) => a.status === 200).length;
     const n503 = answers.filter((a) => a.status === 503).length;
     const slowest = Math.max(...answers.map((a) => a.ms));
-    tally.note(`burst: ${answers.length} requests, server killed after ${stoppedAfter} answers; ${n200} × 200, ${n503} × 503, slowest ${slowest.toFixed(0)} ms (bound ${queryBoundMs} ms)`);
+    tally.note(`burst: ${answers.length} requests, server killed after ${stoppedAfter} answers; ${n200} × 200, ${n503} × 503 (slowest ${slowest.toFixed(0)} ms, noted only; query bound ${t.app.get(UserSyncService).queryTimeoutMs} ms)`);
     expect(answers.filter((a) => !a.ok)).toEqual([]);
     expect(n200).toBeGreaterThan(0);
     expect(n503).toBeGreaterThan(0);
 
-    // Restart, then every user logs in.
-    const restartAt = Date.now();
+    // Restart (pg_ctl -w: it accepts connections now), then every user logs in. A pooled
+    // connection to the stopped server fails once and is dropped, so a user needs at most a few
+    // attempts, not time: they retry at once, up to MAX_ATTEMPTS.
+    const MAX_ATTEMPTS = 60;
     await pg.start();
-    let firstOkAfter: number | undefined;
+    let answersBeforeFirstOk: number | undefined;
+    let recoveryAnswers = 0;
+    const attemptsOf: number[] = [];
     const recovered = await pool(users, 16, async (u) => {
-      for (let attempt = 0; attempt < 60; attempt++) {
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: u.accessToken, IDTOKEN: u.idToken } });
         tally.leaks(answerTexts(res.body, res.headers), [u.accessToken, u.idToken]);
         const ok503 = res.status === 503 && codeOf(res.body) === 'auth_unavailable';
         const body = res.status === 200 ? (JSON.parse(res.body) as { id: number; sub: string; email: string }) : undefined;
         const ok200 = body?.sub === u.sub;
+        recoveryAnswers++;
         tally.record({ status: res.status, code: codeOf(res.body), matched: ok200 || ok503, success: ok200, expected503: ok503, failure: `recovery: ${res.status} ${res.body.slice(0, 200)}` });
         if (ok200) {
-          firstOkAfter ??= Date.now() - restartAt;
+          answersBeforeFirstOk ??= recoveryAnswers - 1;
+          attemptsOf.push(attempt);
           return body!;
         }
         if (!ok503) return undefined;
-        await sleep(250);
       }
       return undefined;
     });
-    tally.note(`recovery: first 200 ${firstOkAfter} ms after the restart began; ${recovered.filter(Boolean).length}/${USERS} users logged in`);
+    tally.note(
+      `recovery: ${answersBeforeFirstOk} answers 503 before the first 200 after the restart; ${recovered.filter(Boolean).length}/${USERS} users logged in, ` +
+        `the most attempts one needed ${Math.max(0, ...attemptsOf)} (of ${MAX_ATTEMPTS})`,
+    );
     expect(recovered.every(Boolean)).toBe(true);
 
     // The table: one complete row per user, the rows answered before the stop kept.

@@ -21,7 +21,7 @@ export interface WireResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
-  /** Milliseconds from sending to the end of the answer. */
+  /** Milliseconds from sending to the end of the answer: for notes in the table, never asserted. */
   ms: number;
 }
 
@@ -124,4 +124,5 @@ export async function pool<T, R>(items: readonly T[], limit: number, task: (item
   return results;
 }
 
+/** For the soak (test/soak), which runs for a set time. The security suites never sleep: they count and order events on an injected clock. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
