@@ -1,26 +1,24 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
+import { AuthUnavailableError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import type { CognitoBaseClaims } from '../tokens/token.types.js';
 import { InMemoryStateStore } from './in-memory-state.store.js';
 import { RevocationMirror } from './revocation.mirror.js';
+import { firstId, RevocationCodec, REVOCATION_CHANNEL, REVOCATION_KEY_PREFIX, type RevocationRecord } from './revocation.records.js';
+import { cipherFor } from './state-cipher.js';
 import { COGNITO_STATE_STORE, type CognitoStateStore } from './state-store.interface.js';
+import { errorName, outageOf, type StoreOutage } from './store-outage.js';
+
+export { REVOCATION_CHANNEL } from './revocation.records.js';
 
 /** The claims revocation looks at; every verified Cognito token has them (`jti`s may be absent). */
 export type RevocableClaims = Pick<CognitoBaseClaims, 'sub' | 'iat' | 'jti' | 'origin_jti'>;
 
 /** How long a revocation record lives: 24 hours, the longest lifetime of an access or ID token. */
 export const REVOCATION_TTL_MS = 24 * 60 * 60 * 1000;
-/** The store channel revocations are announced on. */
-export const REVOCATION_CHANNEL = 'revocations';
-
-const SESSION_KEY = 'revoked:session:';
-const USER_KEY = 'revoked:user:';
-
-/** What goes over the channel: one session, or a user's cut-off (epoch seconds). */
-type RevocationMessage =
-  | { readonly kind: 'session'; readonly id: string; readonly expiresAtMs: number }
-  | { readonly kind: 'user'; readonly sub: string; readonly at: number; readonly expiresAtMs: number };
+/** A reload that failed while the store said it was up is tried again after this long. */
+const RELOAD_RETRY_MS = 1000;
 
 /**
  * Revoked sessions and users. A Cognito token verifies offline until it expires, even after a
@@ -30,22 +28,35 @@ type RevocationMessage =
  * - `revokeSession(claims)` revokes the session a token belongs to: its `origin_jti` (shared by
  *   every token of one sign-in, refreshed ones included), else its `jti`.
  * - `revokeUser(sub, at)` revokes every token of a user issued at or before `at`.
- * - `isRevoked(claims)` answers synchronously, in O(1), from this process's mirror of the records.
+ * - `isRevoked(claims)` answers synchronously, in O(1), from this process's mirror of the records:
+ *   the request path never waits for the store.
  *
- * Records live 24 hours. They are written to the `CognitoStateStore` and announced on its
- * channel; every instance sharing the store (itself included) feeds its mirror from there, so a
- * shared store spreads a revocation to every instance. The store failing is logged and the
- * record kept in this process: never an error for the caller.
+ * Records live 24 hours. They are written to the `CognitoStateStore` (keyed by a hash, sealed) and
+ * announced on its channel; every instance sharing the store (itself included) feeds its mirror
+ * from there, and loads the records already in the store when it starts and after the store comes
+ * back from an outage. The store failing is logged once per outage and the record kept in this
+ * process: never an error for the caller. With `revocationFailClosed`, `isRevoked` throws 503
+ * `auth_unavailable` while the store is unreachable or its records are not loaded yet.
  */
 @Injectable()
-export class CognitoRevocationService implements OnModuleDestroy {
+export class CognitoRevocationService implements OnModuleInit, OnModuleDestroy {
   /** Records kept in the mirror, for sessions and for users each; past it the oldest go. */
   static readonly MAX_RECORDS = 100_000;
 
   private readonly logger = new Logger(CognitoRevocationService.name);
   private readonly store: CognitoStateStore;
   private readonly mirror: RevocationMirror;
+  private readonly codec: RevocationCodec;
+  private readonly outage: StoreOutage;
+  private readonly failClosed: boolean;
+  private readonly retryAfterSeconds: number;
   private readonly subscription: Promise<(() => Promise<void>) | undefined>;
+  private readonly stopWatching: (() => void) | undefined;
+  /** False while records may be missing here: before the first load of a reconnecting store, and during its outages. */
+  private synced: boolean;
+  private loading: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private destroyed = false;
 
   /**
    * @param settings the module's settings (`sharedState.store` is used when no store is injected)
@@ -58,9 +69,15 @@ export class CognitoRevocationService implements OnModuleDestroy {
     @Optional() @Inject(COGNITO_CLOCK) private readonly clock: () => number = Date.now,
   ) {
     this.store = store ?? settings.sharedState?.store ?? new InMemoryStateStore(clock);
+    this.codec = new RevocationCodec(cipherFor(this.store, settings.sharedState?.stateKey));
+    this.outage = outageOf(this.store);
+    this.failClosed = settings.sharedState?.revocationFailClosed === true;
+    this.retryAfterSeconds = settings.retryAfterSeconds;
     this.mirror = new RevocationMirror(CognitoRevocationService.MAX_RECORDS, clock, () =>
       this.logger.warn(`Over ${CognitoRevocationService.MAX_RECORDS} revocation records: the oldest are dropped`),
     );
+    this.synced = this.store.onConnectionChange === undefined;
+    this.stopWatching = this.store.onConnectionChange?.((up) => (up ? void this.reload() : (this.synced = false)));
     this.subscription = this.store
       .subscribe(REVOCATION_CHANNEL, (message) => this.receive(message))
       .catch((err: unknown) => {
@@ -74,6 +91,11 @@ export class CognitoRevocationService implements OnModuleDestroy {
     return this.mirror.size;
   }
 
+  /** Loads the records already in the store (written before this instance listened). */
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+  }
+
   /**
    * Revokes the session of a token: its `origin_jti`, else its `jti`. Resolves false, recording
    * nothing, when the token has neither.
@@ -84,9 +106,9 @@ export class CognitoRevocationService implements OnModuleDestroy {
       this.logger.warn('A token with neither origin_jti nor jti cannot be revoked by session');
       return false;
     }
-    const message: RevocationMessage = { kind: 'session', id, expiresAtMs: this.clock() + REVOCATION_TTL_MS };
-    this.mirror.addSession(id, message.expiresAtMs);
-    await this.share(SESSION_KEY + id, '1', message);
+    const record: RevocationRecord = { kind: 'session', id, expiresAtMs: this.clock() + REVOCATION_TTL_MS };
+    this.mirror.addSession(id, record.expiresAtMs);
+    await this.share(record);
     return true;
   }
 
@@ -100,68 +122,75 @@ export class CognitoRevocationService implements OnModuleDestroy {
     const cutOff = Math.max(at, this.mirror.userCutOff(sub) ?? at);
     // Kept 24 hours past the later of now and the cut-off: no token issued by then outlives that.
     const expiresAtMs = Math.max(this.clock(), cutOff * 1000) + REVOCATION_TTL_MS;
-    const message: RevocationMessage = { kind: 'user', sub, at: cutOff, expiresAtMs };
     this.mirror.addUser(sub, cutOff, expiresAtMs);
-    await this.share(USER_KEY + sub, String(cutOff), message);
+    await this.share({ kind: 'user', sub, at: cutOff, expiresAtMs });
   }
 
   /**
    * Whether a token is revoked: its session (`origin_jti` or `jti`) was revoked, or its user was
    * with a cut-off at or after its `iat`. Synchronous: reads this process's mirror only.
+   * @throws AuthUnavailableError (503) with `revocationFailClosed`, for a token not known to be
+   *   revoked while the store is unreachable or its records are not loaded
    */
   isRevoked(claims: RevocableClaims): boolean {
-    return this.mirror.has(claims);
+    if (this.mirror.has(claims)) return true;
+    if (this.failClosed && (!this.synced || this.store.healthy === false)) {
+      throw new AuthUnavailableError('Revocation records are unavailable', this.retryAfterSeconds);
+    }
+    return false;
   }
 
-  /** Ends the subscription to the store's revocation channel. */
+  /** Ends the subscription to the store's revocation channel and the reload retries. */
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    clearTimeout(this.retry);
+    this.stopWatching?.();
     const unsubscribe = await this.subscription;
     await unsubscribe?.().catch((err: unknown) => this.logger.warn(`Cannot unsubscribe from revocations (${errorName(err)})`));
   }
 
-  /** Writes the record to the store and announces it; a failing store is logged, not thrown. */
-  private async share(key: string, value: string, message: RevocationMessage): Promise<void> {
+  /** Writes the record to the store and announces it; a failing store is logged once per outage, not thrown. */
+  private async share(record: RevocationRecord): Promise<void> {
+    const key = this.codec.keyOf(record);
     try {
-      await this.store.set(key, value, message.expiresAtMs - this.clock());
-      await this.store.publish(REVOCATION_CHANNEL, JSON.stringify(message));
+      await this.store.set(key, this.codec.seal(record, key), record.expiresAtMs - this.clock());
+      await this.store.publish(REVOCATION_CHANNEL, this.codec.seal(record, REVOCATION_CHANNEL));
+      this.outage.ok();
     } catch (err) {
-      this.logger.warn(`Revocation store unavailable; the revocation holds in this instance only (${errorName(err)})`);
+      this.outage.fail(err);
     }
   }
 
-  /** Feeds the mirror from the channel; anything that is not a well-formed record is ignored. */
-  private receive(raw: string): void {
-    const message = parseMessage(raw);
-    if (message?.kind === 'session') this.mirror.addSession(message.id, message.expiresAtMs);
-    else if (message?.kind === 'user') this.mirror.addUser(message.sub, message.at, message.expiresAtMs);
+  /** Loads every record of the store into the mirror (one load at a time); retried while it fails. */
+  private reload(): Promise<void> {
+    if (!this.store.list || this.destroyed) return Promise.resolve();
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
   }
-}
 
-const MAX_ID_LENGTH = 512;
-
-function firstId(...ids: readonly unknown[]): string | undefined {
-  return ids.find((id): id is string => typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH);
-}
-
-function parseMessage(raw: string): RevocationMessage | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(raw);
-  } catch {
-    return undefined;
+  private async load(): Promise<void> {
+    try {
+      const records = await this.store.list!(REVOCATION_KEY_PREFIX);
+      for (const [key, sealed] of records) this.add(this.codec.open(sealed, key));
+      this.synced = true;
+      this.outage.ok();
+    } catch (err) {
+      this.outage.fail(err);
+      if (this.store.healthy !== false && !this.destroyed) {
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => void this.reload(), RELOAD_RETRY_MS);
+        this.retry.unref();
+      }
+    }
   }
-  if (typeof m !== 'object' || m === null) return undefined;
-  const r = m as Record<string, unknown>;
-  if (typeof r.expiresAtMs !== 'number' || !Number.isFinite(r.expiresAtMs)) return undefined;
-  if (r.kind === 'session' && firstId(r.id) !== undefined) {
-    return { kind: 'session', id: r.id as string, expiresAtMs: r.expiresAtMs };
-  }
-  if (r.kind === 'user' && firstId(r.sub) !== undefined && typeof r.at === 'number' && Number.isFinite(r.at)) {
-    return { kind: 'user', sub: r.sub as string, at: r.at, expiresAtMs: r.expiresAtMs };
-  }
-  return undefined;
-}
 
-function errorName(err: unknown): string {
-  return err instanceof Error && /^[A-Za-z]{1,80}$/.test(err.name) ? err.name : 'UnknownError';
+  /** Feeds the mirror from the channel; anything that is not a sealed, well-formed record is ignored. */
+  private receive(message: string): void {
+    this.add(this.codec.open(message, REVOCATION_CHANNEL));
+  }
+
+  private add(record: RevocationRecord | undefined): void {
+    if (record?.kind === 'session') this.mirror.addSession(record.id, record.expiresAtMs);
+    else if (record?.kind === 'user') this.mirror.addUser(record.sub, record.at, record.expiresAtMs);
+  }
 }

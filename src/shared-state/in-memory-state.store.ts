@@ -69,6 +69,16 @@ export class InMemoryStateStore implements CognitoStateStore {
     }
   }
 
+  async list(prefix: string): Promise<ReadonlyArray<readonly [string, string]>> {
+    const found: Array<readonly [string, string]> = [];
+    for (const key of [...this.entries.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      const entry = this.live(key);
+      if (entry) found.push([key, entry.value]);
+    }
+    return found;
+  }
+
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
     // Wrapped, so one listener subscribed twice gets two independent subscriptions.
     const subscription = (message: string): void => listener(message);

@@ -1,12 +1,13 @@
 /**
  * Where state shared by several instances of an app lives: refresh single-flight, revocation
- * records, user-cache invalidation. The library ships a per-process store
- * (`InMemoryStateStore`, the default) and, later, a Redis one; any implementation of this
- * interface can be given instead (`sharedState.store`).
+ * records, user-cache invalidation, online-check results. The library ships a per-process store
+ * (`InMemoryStateStore`, the default) and a Redis one (`RedisStateStore`); any implementation of
+ * this interface can be given instead (`sharedState.store`).
  *
- * Values are strings (callers serialise), every record has a time to live, and messages
- * published on a channel reach every subscriber of that channel in every instance sharing the
- * store, the publishing one included.
+ * Values are strings (callers serialise, and encrypt what must not be read), every record has a
+ * time to live, and messages published on a channel reach every subscriber of that channel in
+ * every instance sharing the store, the publishing one included. Keys and channels the library
+ * uses never contain a token or a part of one: they are keyed hashes.
  */
 export interface CognitoStateStore {
   /**
@@ -14,6 +15,12 @@ export interface CognitoStateStore {
    * state key is needed to protect what is kept in it. Leave it out for any shared store.
    */
   readonly perProcess?: boolean;
+
+  /**
+   * Optional: false while the store cannot be reached (a store without it counts as always
+   * reachable). Read on the request path, so it must answer at once, from memory.
+   */
+  readonly healthy?: boolean;
 
   /** The value of `key`, or `undefined` when it is absent or its time to live has passed. */
   get(key: string): Promise<string | undefined>;
@@ -35,9 +42,24 @@ export interface CognitoStateStore {
 
   /**
    * Calls `listener` with every message published on `channel` from now on. Resolves, once the
-   * subscription is active, to a function that ends it.
+   * subscription is active, to a function that ends it. A store that reconnects by itself may
+   * resolve while it is unreachable: the subscription is then registered and becomes active when
+   * the store is back (it says so through `onConnectionChange`).
    */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+
+  /**
+   * Optional: the live records whose keys start with `prefix`, as `[key, value]` pairs, so an
+   * instance that starts (or reconnects) can load the records written before it listened.
+   */
+  list?(prefix: string): Promise<ReadonlyArray<readonly [string, string]>>;
+
+  /**
+   * Optional: calls `listener(false)` when the store becomes unreachable and `listener(true)`
+   * when it is reachable again with its subscriptions active (messages published meanwhile were
+   * missed: reload with `list`). Returns a function that stops the calls.
+   */
+  onConnectionChange?(listener: (up: boolean) => void): () => void;
 }
 
 /**
