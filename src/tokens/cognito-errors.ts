@@ -82,6 +82,8 @@ export interface CognitoCallOptions {
   readonly retryAfterSeconds: number;
   /** Where failures are logged, by error name only. */
   readonly logger: Pick<LoggerService, 'warn' | 'error'>;
+  /** What Cognito refuses, for the log line. Default `refresh token`. */
+  readonly subject?: string;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function callCognito<T>(
     if (err instanceof CognitoAuthError) throw err;
     const name = safeErrorName(err);
     if (classifyCognitoError(err) === 'refused') {
-      options.logger.warn(`Cognito ${operation} refused the refresh token: ${name}`);
+      options.logger.warn(`Cognito ${operation} refused the ${options.subject ?? 'refresh token'}: ${name}`);
       throw new RefreshFailedError();
     }
     options.logger.error(`Cognito ${operation} unavailable: ${name}`);

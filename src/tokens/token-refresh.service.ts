@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   type AuthenticationResultType,
-  CognitoIdentityProviderClient,
+  type CognitoIdentityProviderClient,
   GetTokensFromRefreshTokenCommand,
   InitiateAuthCommand,
   RevokeTokenCommand,
@@ -11,6 +11,10 @@ import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.
 import { AuthUnavailableError, RefreshFailedError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
+import { SharedRefresh } from '../shared-state/shared-refresh.js';
+import { cipherFor } from '../shared-state/state-cipher.js';
+import { COGNITO_STATE_STORE, type CognitoStateStore } from '../shared-state/state-store.interface.js';
+import { createCognitoClient } from './cognito-client.js';
 import { callCognito } from './cognito-errors.js';
 import { RefreshRateLimiter } from './refresh-rate.limiter.js';
 import type { RefreshInput, RevokeOptions } from './refresh.types.js';
@@ -21,8 +25,6 @@ import { VerifiedTokenCache } from './verified-token.cache.js';
 export type { RefreshInput, RevokeOptions } from './refresh.types.js';
 export { computeSecretHash } from './secret-hash.js';
 
-/** SDK attempts per call (the first one and one retry), all within `cognitoTimeoutMs`. */
-const MAX_ATTEMPTS = 2;
 const RECENT_REFRESH_TTL_MS = 10_000;
 const RECENT_REFRESH_ENTRIES = 1000;
 /** A refresh token Cognito refused is answered from memory for this long, with no call. */
@@ -39,7 +41,10 @@ function refreshKey(clientId: string, refreshToken: string): string {
  * Knows nothing of HTTP requests or cookies.
  *
  * - Concurrent refreshes of one refresh token share one Cognito call, and requests arriving just
- *   after it settled get its result.
+ *   after it settled get its result. With a shared store (Redis) that holds across every
+ *   instance: one call per refresh token per storm, the result kept encrypted in the store for
+ *   10 s, so with rotation every instance hands out the same new tokens. A store that fails
+ *   falls back to this process's single-flight.
  * - A refresh token Cognito refused is remembered (by hash, bounded, 60 s): repeating it makes no
  *   call. Attempts that would call Cognito are limited to 10 a minute per user (`sub`); past it
  *   503 `auth_unavailable` with `Retry-After` until the minute ends.
@@ -69,33 +74,37 @@ export class TokenRefreshService implements OnModuleDestroy {
   /** Refresh tokens Cognito refused (or that were revoked here), by the same key. */
   private readonly refused = new VerifiedTokenCache<true>(REFUSED_ENTRIES);
   private readonly limiter = new RefreshRateLimiter();
+  /** Single-flight and memo across instances; only with a shared (not per-process) store. */
+  private readonly shared: SharedRefresh | undefined;
 
   /**
    * @param settings the module's settings
    * @param revocation records revoked sessions; the module's one, so the guard sees them. Without
    *   one (a service built by hand) a private one is made, which nothing else reads.
    * @param clock milliseconds since the epoch; default `Date.now`
+   * @param store the state store; a shared one (not `perProcess`) makes refreshes single-flight across instances
    */
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
     @Optional() revocation?: CognitoRevocationService,
     @Optional() @Inject(COGNITO_CLOCK) private readonly clock: () => number = Date.now,
+    @Optional() @Inject(COGNITO_STATE_STORE) store?: CognitoStateStore,
   ) {
-    this.ownRevocation = revocation ? undefined : new CognitoRevocationService(settings, undefined, clock);
+    this.ownRevocation = revocation ? undefined : new CognitoRevocationService(settings, store, clock);
     this.revocation = revocation ?? this.ownRevocation!;
-    const budget = settings.cognitoTimeoutMs;
-    this.client = new CognitoIdentityProviderClient({
-      region: settings.region,
-      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-      maxAttempts: MAX_ATTEMPTS,
-      // NodeHttpHandler options (shorthand). Per-attempt limits: a failed connect leaves time for
-      // the retry; the overall deadline is enforced in `call()`.
-      requestHandler: {
-        connectionTimeout: Math.max(1, Math.ceil(budget / 2)),
-        requestTimeout: budget,
-        throwOnRequestTimeout: true,
-      },
-    });
+    const shared = store ?? settings.sharedState?.store;
+    this.shared =
+      shared && !shared.perProcess
+        ? new SharedRefresh({
+            store: shared,
+            cipher: cipherFor(shared, settings.sharedState?.stateKey),
+            cognitoTimeoutMs: settings.cognitoTimeoutMs,
+            resultTtlMs: RECENT_REFRESH_TTL_MS,
+            refusedTtlMs: REFUSED_TTL_MS,
+            retryAfterSeconds: settings.retryAfterSeconds,
+          })
+        : undefined;
+    this.client = createCognitoClient(settings);
   }
 
   /**
@@ -130,12 +139,7 @@ export class TokenRefreshService implements OnModuleDestroy {
       this.logger.warn('Refresh refused locally: the client has a secret but the token carries no username');
       return Promise.reject(new RefreshFailedError());
     }
-    const waitMs = this.limiter.take(sub, now);
-    if (waitMs > 0) {
-      this.logger.warn('Refresh refused: a user made too many refresh attempts this minute');
-      return Promise.reject(new AuthUnavailableError('Too many refresh attempts; try again later', Math.ceil(waitMs / 1000)));
-    }
-    const call = this.doRefresh(input)
+    const call = (this.shared ? this.shared.run(clientId, refreshToken, () => this.limitedRefresh(input)) : this.limitedRefresh(input))
       .then((tokens) => {
         this.recent.set(key, tokens, this.clock() + RECENT_REFRESH_TTL_MS);
         return tokens;
@@ -165,12 +169,16 @@ export class TokenRefreshService implements OnModuleDestroy {
     const opts: RevokeOptions = typeof options === 'object' && options !== null ? options : {};
     const clients = this.revokingClients(opts);
     await this.recordRevoked(opts.claims);
-    for (const clientId of this.settings.clientIds) this.recent.delete(refreshKey(clientId, refreshToken));
+    for (const clientId of this.settings.clientIds) {
+      this.recent.delete(refreshKey(clientId, refreshToken));
+      await this.shared?.forget(clientId, refreshToken);
+    }
     let refusal: RefreshFailedError | undefined;
     for (const clientId of clients) {
       try {
         await this.revokeWith(refreshToken, clientId);
         this.refused.set(refreshKey(clientId, refreshToken), true, this.clock() + REFUSED_TTL_MS);
+        await this.shared?.markRefused(clientId, refreshToken);
         return;
       } catch (err) {
         if (!(err instanceof RefreshFailedError)) throw err;
@@ -190,10 +198,21 @@ export class TokenRefreshService implements OnModuleDestroy {
     return this.recent.size;
   }
 
-  /** Closes the SDK client's sockets (and the revocation service it made for itself, if any). */
+  /** Closes the SDK client's sockets, the shared single-flight's subscription, and the revocation service it made for itself. */
   async onModuleDestroy(): Promise<void> {
     this.client.destroy();
+    await this.shared?.close();
     await this.ownRevocation?.onModuleDestroy();
+  }
+
+  /** The Cognito call, within the per-user attempt limit (10 a minute: 503 past it). */
+  private limitedRefresh(input: RefreshInput): Promise<RefreshedTokens> {
+    const waitMs = this.limiter.take(input.sub, this.clock());
+    if (waitMs > 0) {
+      this.logger.warn('Refresh refused: a user made too many refresh attempts this minute');
+      return Promise.reject(new AuthUnavailableError('Too many refresh attempts; try again later', Math.ceil(waitMs / 1000)));
+    }
+    return this.doRefresh(input);
   }
 
   /** The clients to try `RevokeToken` with, in order. */
