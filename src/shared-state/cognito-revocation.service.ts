@@ -19,6 +19,8 @@ export type RevocableClaims = Pick<CognitoBaseClaims, 'sub' | 'iat' | 'jti' | 'o
 export const REVOCATION_TTL_MS = 24 * 60 * 60 * 1000;
 /** A reload that failed while the store said it was up is tried again after this long. */
 const RELOAD_RETRY_MS = 1000;
+/** Records made while the store was down, kept to be written once it is back. */
+const MAX_PENDING = 10_000;
 
 /**
  * Revoked sessions and users. A Cognito token verifies offline until it expires, even after a
@@ -35,7 +37,7 @@ const RELOAD_RETRY_MS = 1000;
  * announced on its channel; every instance sharing the store (itself included) feeds its mirror
  * from there, and loads the records already in the store when it starts and after the store comes
  * back from an outage. The store failing is logged once per outage and the record kept in this
- * process: never an error for the caller. With `revocationFailClosed`, `isRevoked` throws 503
+ * process (never an error for the caller), then written and announced once the store is back. With `revocationFailClosed`, `isRevoked` throws 503
  * `auth_unavailable` while the store is unreachable or its records are not loaded yet.
  */
 @Injectable()
@@ -55,6 +57,8 @@ export class CognitoRevocationService implements OnModuleInit, OnModuleDestroy {
   /** False while records may be missing here: before the first load of a reconnecting store, and during its outages. */
   private synced: boolean;
   private loading: Promise<void> | undefined;
+  /** Records the store could not take; written (and announced) when it comes back. */
+  private readonly pending = new Map<string, RevocationRecord>();
   private retry: NodeJS.Timeout | undefined;
   private destroyed = false;
 
@@ -149,15 +153,35 @@ export class CognitoRevocationService implements OnModuleInit, OnModuleDestroy {
     await unsubscribe?.().catch((err: unknown) => this.logger.warn(`Cannot unsubscribe from revocations (${errorName(err)})`));
   }
 
-  /** Writes the record to the store and announces it; a failing store is logged once per outage, not thrown. */
-  private async share(record: RevocationRecord): Promise<void> {
+  /**
+   * Writes the record to the store and announces it; a failing store is logged once per outage,
+   * not thrown, and the record kept to be written when the store is back.
+   */
+  private async share(record: RevocationRecord): Promise<boolean> {
     const key = this.codec.keyOf(record);
+    const ttlMs = record.expiresAtMs - this.clock();
+    if (ttlMs <= 0) return true;
     try {
-      await this.store.set(key, this.codec.seal(record, key), record.expiresAtMs - this.clock());
+      await this.store.set(key, this.codec.seal(record, key), ttlMs);
       await this.store.publish(REVOCATION_CHANNEL, this.codec.seal(record, REVOCATION_CHANNEL));
+      this.pending.delete(key);
       this.outage.ok();
+      return true;
     } catch (err) {
       this.outage.fail(err);
+      this.pending.delete(key); // re-inserted last: the oldest goes first past the bound
+      this.pending.set(key, record);
+      if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
+      return false;
+    }
+  }
+
+  /** Writes the records the store missed while it was down (a user's cut-off: the latest known). */
+  private async flushPending(): Promise<void> {
+    for (const [key, record] of [...this.pending]) {
+      const latest = record.kind === 'user' ? { ...record, at: this.mirror.userCutOff(record.sub) ?? record.at } : record;
+      this.pending.delete(key);
+      if (!(await this.share(latest))) return;
     }
   }
 
@@ -174,6 +198,7 @@ export class CognitoRevocationService implements OnModuleInit, OnModuleDestroy {
       for (const [key, sealed] of records) this.add(this.codec.open(sealed, key));
       this.synced = true;
       this.outage.ok();
+      await this.flushPending();
     } catch (err) {
       this.outage.fail(err);
       if (this.store.healthy !== false && !this.destroyed) {

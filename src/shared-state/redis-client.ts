@@ -8,6 +8,7 @@ import { optionalRequire } from '../internal/optional-require.cjs';
 export interface RedisClientLike {
   /** ioredis connection state: `wait`, `connecting`, `connect`, `ready`, `reconnecting`, `close`, `end`. */
   readonly status: string;
+  ping(): Promise<string>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<unknown>;

@@ -63,6 +63,12 @@ export class RedisStateStore implements CognitoStateStore, OnApplicationShutdown
     return this.client.status === 'ready' && (this.subscriber === undefined || this.subscriber.status === 'ready');
   }
 
+  /** A round trip to Redis (`PING`), bounded by the command timeout: for health checks. */
+  async ping(): Promise<void> {
+    await this.usable();
+    await this.client.ping();
+  }
+
   async get(key: string): Promise<string | undefined> {
     await this.usable();
     return (await this.client.get(this.prefix + key)) ?? undefined;

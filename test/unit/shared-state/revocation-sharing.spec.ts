@@ -95,6 +95,23 @@ describe('CognitoRevocationService on a shared store', () => {
     expect(b.isRevoked(token())).toBe(true);
   });
 
+  it('a revocation made while the store was down is written and announced once it is back', async () => {
+    const storeA = new SharedMemoryStore(clock);
+    const a = await make(storeA);
+    const b = await make(new SharedMemoryStore(clock, storeA.inner));
+    storeA.setDown(true);
+    await a.revokeSession(token());
+    await a.revokeUser('user-2');
+    expect(a.isRevoked(token())).toBe(true);
+    expect(b.isRevoked(token())).toBe(false);
+    storeA.setDown(false);
+    for (let i = 0; i < 10 && !b.isRevoked(token({ sub: 'user-2', origin_jti: 'other' })); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(b.isRevoked(token())).toBe(true);
+    expect(b.isRevoked(token({ sub: 'user-2', origin_jti: 'other' }))).toBe(true);
+    const late = await make(new SharedMemoryStore(clock, storeA.inner));
+    expect(late.isRevoked(token())).toBe(true);
+  });
+
   describe('store down', () => {
     it('fails open by default: tokens not known to be revoked pass, revocations still hold here', async () => {
       const store = new SharedMemoryStore(clock);
