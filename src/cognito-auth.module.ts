@@ -5,9 +5,12 @@ import {
   type CognitoAuthForRootOptions,
   ConfigurableCognitoAuthModule,
 } from './cognito-auth.module-definition.js';
-import { COGNITO_AUTH_SETTINGS } from './cognito-auth.constants.js';
+import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.js';
 import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
 import { CognitoRevocationService } from './shared-state/cognito-revocation.service.js';
+import { OnlineSessionChecker } from './shared-state/online-session.checker.js';
+import { createStateStore } from './shared-state/state-store.factory.js';
+import { COGNITO_STATE_STORE } from './shared-state/state-store.interface.js';
 import { CognitoContexts } from './contexts/cognito-contexts.js';
 import { GraphqlContextAdapter } from './contexts/graphql.context.js';
 import { HttpContextAdapter } from './contexts/http.context.js';
@@ -15,7 +18,7 @@ import { RpcContextAdapter } from './contexts/rpc.context.js';
 import { WsContextAdapter } from './contexts/ws.context.js';
 import { CognitoGuard } from './guard/cognito.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
-import type { CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
+import type { CognitoAuthModuleOptions, CognitoAuthSettings } from './options/cognito-auth.options.js';
 import { type EnvReader, resolveCognitoSettings } from './options/settings.resolver.js';
 import { JwtValidationService } from './tokens/jwt-validation.service.js';
 import { TokenRefreshService } from './tokens/token-refresh.service.js';
@@ -59,8 +62,20 @@ const settingsProvider: Provider = {
   },
 };
 
+/**
+ * The state store: `sharedState.store`, else Redis when `COGNITO_REDIS_URL` / `sharedState.redis`
+ * is set, else this process's memory. Nest calls the Redis store's `onApplicationShutdown` on
+ * `app.close()`, after every service has ended its subscriptions: both connections are closed.
+ */
+const stateStoreProvider: Provider = {
+  provide: COGNITO_STATE_STORE,
+  inject: [COGNITO_AUTH_SETTINGS, { token: COGNITO_CLOCK, optional: true }],
+  useFactory: (settings: CognitoAuthSettings, clock: (() => number) | undefined) => createStateStore(settings, clock),
+};
+
 const services = [
   CognitoRevocationService,
+  OnlineSessionChecker,
   JwtValidationService,
   TokenRefreshService,
   UserSyncService,
@@ -83,8 +98,8 @@ const services = [
  * - `CognitoAuthModule.forRootAsync({ imports, inject, useFactory })`.
  */
 @Module({
-  providers: [settingsProvider, ...services],
-  exports: [COGNITO_AUTH_SETTINGS, ...services],
+  providers: [settingsProvider, stateStoreProvider, ...services],
+  exports: [COGNITO_AUTH_SETTINGS, COGNITO_STATE_STORE, ...services],
 })
 export class CognitoAuthModule extends ConfigurableCognitoAuthModule {
   /** Registers the module; options left out are read from the environment. */

@@ -1,9 +1,11 @@
-import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { DataSource, ObjectLiteral, Repository } from 'typeorm';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { AuthUnavailableError, CognitoConfigError, ForbiddenCallerError, UserNotRegisteredError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings, ResolvedUserSyncSettings } from '../options/cognito-auth.options.js';
+import { COGNITO_STATE_STORE, type CognitoStateStore } from '../shared-state/state-store.interface.js';
+import { UserCacheInvalidation } from '../shared-state/user-cache.invalidation.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
 import { VerifiedTokenCache } from '../tokens/verified-token.cache.js';
 import type { ColumnPlan } from './column-plan.js';
@@ -33,11 +35,14 @@ const USER_CACHE_ENTRIES = 10_000;
  * and writes changed mapped claims back on login. A row found by a claim other than `sub` must
  * belong to the caller's Cognito account; an email or phone number counts only once verified.
  *
+ * With a shared state store (Redis) a row written here is dropped from every other instance's
+ * user cache at once.
+ *
  * In a Nest app the DataSource is found at module init (the default one, or the one named in
  * `users.dataSource`). Outside Nest: `await UserSyncService.forDataSource(settings, dataSource)`.
  */
 @Injectable()
-export class UserSyncService implements OnModuleInit {
+export class UserSyncService implements OnModuleInit, OnModuleDestroy {
   /** Default upper bound of each database call (find, insert, update), in ms. */
   static readonly DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
@@ -55,16 +60,26 @@ export class UserSyncService implements OnModuleInit {
   private dataSource: DataSource | undefined;
   private plan: SyncPlan | undefined;
   private rows: UserRows | undefined;
+  private repo: Repository<ObjectLiteral> | undefined;
   private readonly inFlight = new Map<string, Promise<ObjectLiteral>>();
   /** Recently resolved users by lookup value (`users.cacheTtlSeconds`, at most 10,000). */
   private readonly recentUsers = new VerifiedTokenCache<ObjectLiteral>(USER_CACHE_ENTRIES);
+  /** Announces rows written here and drops rows other instances wrote (shared store only). */
+  private readonly invalidation: UserCacheInvalidation;
 
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
     @Optional() private readonly moduleRef?: ModuleRef,
     @Optional() @Inject(COGNITO_CLOCK) clock?: () => number,
+    @Optional() @Inject(COGNITO_STATE_STORE) store?: CognitoStateStore,
   ) {
     this.clock = clock ?? Date.now;
+    this.invalidation = new UserCacheInvalidation(
+      store ?? settings.sharedState?.store,
+      settings.sharedState?.stateKey,
+      (key) => this.recentUsers.delete(key),
+      USER_CACHE_ENTRIES,
+    );
     this.db = boundedDatabaseCall({
       timeoutMs: () => this.queryTimeoutMs,
       retryAfterSeconds: settings.retryAfterSeconds,
@@ -155,15 +170,37 @@ export class UserSyncService implements OnModuleInit {
     // it. The row found for another request must still belong to this caller's account.
     const pending = this.inFlight.get(key);
     if (pending) return pending.then((user) => this.handOut(plan, user, sub));
-    const promise = rows
-      .sync(lookupValue, sub, claims)
+    const promise = this.syncRow(rows, key, lookupValue, sub, claims)
       .then((user) => {
-        if (ttlMs > 0) this.recentUsers.set(key, user, this.clock() + ttlMs);
+        if (ttlMs > 0) {
+          this.recentUsers.set(key, user, this.clock() + ttlMs);
+          this.invalidation.remember(key, this.clock() + ttlMs);
+        }
         return user;
       })
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
     return promise.then((user) => deepCopy(user));
+  }
+
+  /** Stops listening for rows other instances wrote. */
+  async onModuleDestroy(): Promise<void> {
+    await this.invalidation.close();
+  }
+
+  /** One database round for a user; with a shared store, a row it wrote is announced to the other instances. */
+  private async syncRow(rows: UserRows, key: string, lookupValue: unknown, sub: unknown, claims: SyncClaims): Promise<ObjectLiteral> {
+    if (!this.invalidation.active || !this.plan || !this.repo) return rows.sync(lookupValue, sub, claims);
+    let wrote = false;
+    const db: DatabaseCall = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+      const result = await this.db(what, call);
+      if (what !== 'find') wrote = true;
+      return result;
+    };
+    const find = (repo: Repository<ObjectLiteral>, where: ObjectLiteral) => this.findByLookup(repo, where);
+    const user = await new UserRows(this.plan, this.repo, db, find, this.logger).sync(lookupValue, sub, claims);
+    if (wrote) await this.invalidation.announce(key);
+    return user;
   }
 
   /** The row whose lookup column equals the value. Protected so tests can simulate a stale read. */
@@ -240,7 +277,8 @@ export class UserSyncService implements OnModuleInit {
 
   private usePlan(plan: SyncPlan, dataSource: DataSource): void {
     const find = (repo: Repository<ObjectLiteral>, where: ObjectLiteral) => this.findByLookup(repo, where);
-    this.rows = new UserRows(plan, dataSource.getRepository(plan.target), this.db, find, this.logger);
+    this.repo = dataSource.getRepository(plan.target);
+    this.rows = new UserRows(plan, this.repo, this.db, find, this.logger);
     this.plan = plan;
   }
 
