@@ -112,6 +112,32 @@ export interface CognitoSharedStateOptions {
   onlineCheckSeconds?: number;
 }
 
+/** The hosted UI (authorization code + PKCE) of the sign-in flows. */
+export interface CognitoHostedUiOptions {
+  /** The user pool domain, e.g. `https://auth.example.com` or `myapp.auth.eu-west-1.amazoncognito.com` (`COGNITO_DOMAIN`). */
+  domain?: string;
+  /** The callback URL registered on the app client, e.g. `https://app.example.com/auth/callback` (`COGNITO_REDIRECT_URI`). */
+  redirectUri?: string;
+  /** Scopes asked for (`COGNITO_SCOPES`, space-separated). Default `openid`. */
+  scopes?: readonly string[] | string;
+  /** Where the callback redirects after a sign-in: a path on this site or an http(s) URL. Default `/`. */
+  afterLogin?: string;
+}
+
+/** The sign-in flows (`CognitoAuthFlowService`) and their ready controller. */
+export interface CognitoFlowsOptions {
+  /**
+   * Register the flows controller (`POST /<path>/login`, `/challenge`, `/signup`...). Off by
+   * default. Read by `CognitoAuthModule.forRoot()` itself; with `forRootAsync()` import
+   * `CognitoFlowsControllerModule.register({ path })` instead.
+   */
+  controller?: boolean;
+  /** The controller's route prefix. Default `auth`. */
+  path?: string;
+  /** The hosted UI; on when a domain is set. */
+  hostedUi?: CognitoHostedUiOptions;
+}
+
 /**
  * Options of `CognitoAuthModule.forRoot()`. Whatever is left out is read from the environment
  * with django-cognito-redux's names; given options win.
@@ -169,6 +195,8 @@ export interface CognitoAuthModuleOptions {
   validate?: CognitoValidateHook;
   /** State shared by several instances of the app. */
   sharedState?: CognitoSharedStateOptions;
+  /** Sign-in flows: the controller and the hosted UI. */
+  flows?: CognitoFlowsOptions;
 }
 
 /** Extra `forRoot` / `forRootAsync` settings that shape the module itself. */
@@ -216,6 +244,26 @@ export interface CognitoAuthSettings {
   readonly tokenExtractor: CognitoTokenExtractor | undefined;
   readonly validate: CognitoValidateHook | undefined;
   readonly sharedState: ResolvedSharedStateSettings;
+  readonly flows: ResolvedFlowsSettings;
+}
+
+/** Resolved settings of the sign-in flows. */
+export interface ResolvedFlowsSettings {
+  /** Whether the options ask for the flows controller. */
+  readonly controller: boolean;
+  /** The controller's route prefix, without leading or trailing slashes. */
+  readonly path: string;
+  /** The hosted UI, when a domain is configured. */
+  readonly hostedUi: ResolvedHostedUiSettings | undefined;
+}
+
+/** Resolved hosted UI settings. */
+export interface ResolvedHostedUiSettings {
+  /** `https://<domain>` without a trailing slash. */
+  readonly domain: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+  readonly afterLogin: string;
 }
 
 /** Resolved shared-state settings. */

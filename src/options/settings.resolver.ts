@@ -1,5 +1,6 @@
 import type { CognitoAuthModuleOptions, CognitoAuthSettings } from './cognito-auth.options.js';
 import { resolveCookies } from './cookies.resolver.js';
+import { resolveFlows } from './flows.resolver.js';
 import { resolveClientIds, resolveClientSecrets, resolveIssuers, resolvePool } from './pool.resolver.js';
 import { resolveRequestRules } from './request-rules.resolver.js';
 import { type EnvReader, SettingsReader } from './settings.reader.js';
@@ -44,6 +45,7 @@ export function resolveCognitoSettings(
     users: resolveUsers(o, reader),
     ...resolveNumbers(o, reader),
     sharedState: resolveSharedState(o, reader),
+    flows: resolveFlows(o, reader),
   };
 }
 
