@@ -28,6 +28,11 @@ export interface CognitoApiBackend {
   delay(ms: number): Promise<void>;
   findRefreshToken(token: string): RefreshTokenOwner | undefined;
   revoke(token: string): void;
+  /**
+   * Further operations (the user flows): a promise of the answer (`undefined`: answered already or
+   * never), or `undefined` at once when the operation is not one of them.
+   */
+  operation?(name: string, params: Record<string, unknown>): Promise<Record<string, unknown> | undefined> | undefined;
   /** Mints a pair for `owner`; with `rotate` also a new refresh token, and the old one is revoked. */
   refresh(
     owner: RefreshTokenOwner,
@@ -42,7 +47,7 @@ const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /** An error answered the way Cognito does: status, `__type` and `x-amzn-ErrorType`. */
-class CognitoError extends Error {
+export class CognitoError extends Error {
   constructor(
     readonly type: string,
     message: string,
@@ -149,6 +154,8 @@ async function dispatch(
   backend: CognitoApiBackend,
   res: ServerResponse,
 ): Promise<Record<string, unknown> | undefined> {
+  const further = backend.operation?.(operation, params);
+  if (further) return further;
   switch (operation) {
     case 'InitiateAuth': {
       backend.count('initiateAuth');

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { handleCognitoRequest, type CognitoApiBackend, type RefreshControls } from './cognito-api.handler.js';
 import { answerJwks, type JwksControls } from './jwks.handler.js';
 import { atHash, createSigningKey, mergeClaims, signJws, type TestSigningKey } from './signing-key.helpers.js';
+import { TestFlows } from './flows/test-flows.js';
 
 /** An app client of the test user pool. */
 export interface TestClient {
@@ -126,6 +127,11 @@ export class TestIdentityProvider {
   readonly jwks: JwksControls = { mode: 'ok', failStatus: 500, delayMs: 0 };
   /** Refresh operation fault controls (mutable). */
   readonly refresh: RefreshControls = { mode: 'ok', delayMs: 0 };
+  /**
+   * The user flows: users with passwords (`flows.addUser`), password and SRP sign-in, challenges,
+   * sign-up and password codes (`flows.lastCode`), and the hosted UI (`flows.oauth`).
+   */
+  readonly flows: TestFlows;
   /** Request counters. */
   readonly stats: TestIdentityProviderStats = {
     jwksRequests: 0,
@@ -168,6 +174,18 @@ export class TestIdentityProvider {
     this.redirectedJwksPath = `/${this.userPoolId}/.well-known/jwks-moved.json`;
     this.current = key;
     this.published.set(key.kid, key);
+    this.flows = new TestFlows({
+      userPoolId: this.userPoolId,
+      issuer: this.issuer,
+      clients: this.clients,
+      issueTokens: (options) => this.issueTokens(options),
+      signToken: (payload) => this.signToken(payload),
+      publicKey: (kid) => this.published.get(kid)?.publicJwk,
+      revokeRefreshTokensOf: (sub) => {
+        for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
+      },
+      delay: (ms) => this.delay(ms),
+    });
     this.backend = this.createBackend();
   }
 
@@ -311,6 +329,8 @@ export class TestIdentityProvider {
       void this.serveJwks(res, path === this.redirectedJwksPath);
     } else if (req.method === 'POST' && path === '/') {
       handleCognitoRequest(req, res, this.backend).catch(() => res.destroy());
+    } else if (this.flows.handlesHttp(req.method, path)) {
+      this.flows.handleHttp(req, res, new URL(req.url ?? '/', 'http://localhost')).catch(() => res.destroy());
     } else {
       const body = JSON.stringify({ message: 'Not Found' });
       res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -344,6 +364,7 @@ export class TestIdentityProvider {
       delay: (ms) => this.delay(ms),
       findRefreshToken: (token) => this.refreshTokens.get(token),
       revoke: (token) => void this.refreshTokens.delete(token),
+      operation: (name, params) => this.flows.operation(name, params),
       refresh: async (owner, oldToken, rotate) => {
         const options: IssueTokensOptions = { ...owner, ...this.refresh.issueAs?.(owner) };
         const next = this.ownerFrom(options);
