@@ -43,7 +43,8 @@ export function outageOf(store: CognitoStateStore): StoreOutage {
 
 /** An error's class name and network code for a log line (`Error ECONNREFUSED`), never its message. */
 export function errorName(err: unknown): string {
-  const name = err instanceof Error && /^[A-Za-z]{1,80}$/.test(err.name) ? err.name : 'UnknownError';
-  const code = (err as { code?: unknown } | null)?.code;
+  // Duck-typed: errors from Node's own modules may come from another realm (instanceof fails).
+  const { name: rawName, code } = typeof err === 'object' && err !== null ? (err as { name?: unknown; code?: unknown }) : {};
+  const name = typeof rawName === 'string' && /^[A-Za-z]{1,80}$/.test(rawName) ? rawName : 'UnknownError';
   return typeof code === 'string' && /^E[A-Z_]{2,30}$/.test(code) ? `${name} ${code}` : name;
 }
