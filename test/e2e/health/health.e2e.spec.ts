@@ -18,6 +18,7 @@ import {
   type CognitoStateStore,
 } from '../../../src/index.js';
 import { CognitoHealthIndicator } from '../../../src/health/cognito-health.indicator.js';
+import { jwksHealth } from '../../../src/health/health-checks.js';
 import { TestIdentityProvider } from '../../../src/testing/index.js';
 import { clockModule, ManualClock, waitFor } from '../../support/clock.js';
 import { databaseKinds, describeDb, serverAddress, startTcpProxy, throughProxy, type DbContext } from '../../support/databases.js';
@@ -129,9 +130,10 @@ describe('CognitoHealthIndicator', () => {
     expect(Object.keys(res.body.info)).toEqual(['auth']);
   });
 
-  it('unhealthy (503) when the JWKS endpoint failed and no key set was ever loaded; no URL in the report', async () => {
+  it('unhealthy (503) when the JWKS fetch failed and no key set was ever loaded; no URL or secret in the report', async () => {
     const port = await closedPort();
-    const jwksUri = `http://127.0.0.1:${port}/pool/.well-known/jwks.json?token=s3cr3t-value`;
+    // Credentials in the URL: fetch refuses it with an error quoting the whole URL, which must not reach the report.
+    const jwksUri = `http://health:s3cr3t@127.0.0.1:${port}/pool/.well-known/jwks.json?token=s3cr3t-value`;
     const t = await boot({ jwksUri });
     const res = await request(t.server).get('/health');
     expect(res.status).toBe(503);
@@ -143,6 +145,21 @@ describe('CognitoHealthIndicator', () => {
     expect(res.text).not.toContain('s3cr3t');
     expect(res.text).not.toContain(String(port));
     expect(res.text).not.toContain('127.0.0.1');
+  });
+
+  it("never reports a URL from a fetch error (Node's fetch quotes a URL with credentials in full)", () => {
+    // Under Jest a fetch error comes from another realm and is recorded as "unknown error", so the
+    // report is shaped here from the status a real Node process records.
+    const jwksUri = 'https://health:s3cr3t@idp.example.test/pool/.well-known/jwks.json?key=s3cr3t';
+    const status = { keys: 0, fetchedAt: undefined, ageMs: undefined, maxAgeMs: HOUR_MS, lastErrorAt: 0 };
+    for (const lastError of [
+      `Request cannot be constructed from a URL that includes credentials: ${jwksUri}`,
+      'redirected to https://other.example.test/keys?sig=s3cr3t, refused',
+    ]) {
+      const report = jwksHealth({ ...status, lastError }, jwksUri);
+      expect(report.lastError).toMatch(/^(Request cannot be constructed|redirected to)/);
+      expect(JSON.stringify(report)).not.toMatch(/s3cr3t|example\.test/);
+    }
   });
 
   it('stays healthy on a stale key set whose refetch fails (stale-if-error), and says so', async () => {
