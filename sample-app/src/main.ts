@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import { describeDatabase, listenAddress } from './config.js';
+import { setupOpenApi } from './openapi.js';
 
 /** One line per request: method, path (no query string), status, time. Never headers or cookies. */
 function requestLog(logger: Logger) {
@@ -25,6 +26,7 @@ async function bootstrap(): Promise<void> {
   const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void };
   express.disable('x-powered-by');
   app.use(requestLog(new Logger('HTTP')));
+  setupOpenApi(app); // GET /docs-json (OpenAPI), GET /docs (Swagger UI)
   await app.listen(port, host);
   const shown = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   new Logger('SampleApp').log(`Listening on http://${shown}:${port} (database ${describeDatabase()})`);
