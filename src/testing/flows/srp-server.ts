@@ -12,8 +12,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  * with HMAC-SHA256(key, poolName | userId | secretBlock | timestamp), base64.
  */
 
-/** RFC 5054 appendix A, the 3072-bit group. */
-const N = BigInt(
+/** RFC 5054 appendix A, the 3072-bit group's prime. */
+export const N = BigInt(
   '0x' +
     'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD' +
     'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED' +
