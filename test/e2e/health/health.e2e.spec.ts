@@ -22,6 +22,7 @@ import { jwksHealth } from '../../../src/health/health-checks.js';
 import { TestIdentityProvider } from '../../../src/testing/index.js';
 import { clockModule, ManualClock, waitFor } from '../../support/clock.js';
 import { databaseKinds, describeDb, serverAddress, startTcpProxy, throughProxy, type DbContext } from '../../support/databases.js';
+import { type PrivateRedis, startPrivateRedis, TEST_STATE_KEY, until } from '../../support/redis.js';
 import { createTestApp, ProbeController, seedHeaders, type TestApp, type TestAppExtras } from '../../support/test-app.js';
 
 const HOUR_MS = 3_600_000;
@@ -228,6 +229,29 @@ describe('CognitoHealthIndicator', () => {
       expect((await request(t.server).get('/health')).body.info.cognito).not.toHaveProperty('store');
       const local = await boot({ sharedState: { store: new InMemoryStateStore() } });
       expect((await request(local.server).get('/health')).body.info.cognito).not.toHaveProperty('store');
+    });
+  });
+
+  describe('Redis store', () => {
+    let redis: PrivateRedis;
+    beforeAll(async () => {
+      redis = await startPrivateRedis();
+    });
+    afterAll(() => redis?.stop());
+
+    it('reports it up, down while Redis is stopped (the check stays up: requests still pass), up again once it is back', async () => {
+      const t = await boot({ sharedState: { redis: { url: redis.url }, stateKey: TEST_STATE_KEY } });
+      const indicator = t.app.get(CognitoHealthIndicator);
+      const storeStatus = async () => (await indicator.isHealthy()).cognito.store?.status;
+      await until(async () => (await storeStatus()) === 'up', 'the store to be up');
+      await redis.stop();
+      await until(async () => (await storeStatus()) === 'down', 'the store to be down');
+      const res = await request(t.server).get('/health');
+      expect(res.status).toBe(200);
+      expect(res.body.info.cognito).toMatchObject({ status: 'up', store: { status: 'down' } });
+      expect(res.text).not.toContain(String(redis.port));
+      await redis.start();
+      await until(async () => (await storeStatus()) === 'up', 'the store to be up again');
     });
   });
 
