@@ -5,7 +5,7 @@
 #   cjs-nest11         CommonJS, NestJS 11, TypeORM 0.3 + PostgreSQL, TypeScript 5.9, Jest's default ts-jest
 #   esm-nest12         ES modules, NestJS 12, TypeORM 1 + PostgreSQL, TypeScript 6, Vitest
 #   no-optional-peers  only the required peers (no typeorm, no @nestjs/config)
-#   types              the declarations under TypeScript 5.9, 6 and the newest 7
+#   types              the declarations under TypeScript 5.8, 6 and the newest 7
 # The apps are copied outside the repository first, so that Node cannot find a missing package in
 # the repository's own node_modules. Each app's package-lock.json is used as is (`npm ci`).
 #
