@@ -7,6 +7,8 @@ import {
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.js';
 import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+import { CognitoHealthIndicator } from './health/cognito-health.indicator.js';
+import { cognitoOpenApiProvider } from './openapi/cognito-openapi.explorer.js';
 import { CognitoRevocationService } from './shared-state/cognito-revocation.service.js';
 import { OnlineSessionChecker } from './shared-state/online-session.checker.js';
 import { createStateStore } from './shared-state/state-store.factory.js';
@@ -87,6 +89,7 @@ const services = [
   RpcContextAdapter,
   CognitoContexts,
   CognitoGuard,
+  CognitoHealthIndicator,
 ];
 
 /**
@@ -98,7 +101,7 @@ const services = [
  * - `CognitoAuthModule.forRootAsync({ imports, inject, useFactory })`.
  */
 @Module({
-  providers: [settingsProvider, stateStoreProvider, ...services],
+  providers: [settingsProvider, stateStoreProvider, cognitoOpenApiProvider, ...services],
   exports: [COGNITO_AUTH_SETTINGS, COGNITO_STATE_STORE, ...services],
 })
 export class CognitoAuthModule extends ConfigurableCognitoAuthModule {

@@ -103,3 +103,12 @@ export {
   type CognitoAuthErrorCode,
   type TokenKind,
 } from './errors/cognito-auth.errors.js';
+export {
+  COGNITO_SECURITY_SCHEMES,
+  withCognitoSecurity,
+  type CognitoSecuritySchemeName,
+  type CognitoSecuritySchemeObject,
+  type SecuritySchemeTarget,
+} from './openapi/cognito-security.schemes.js';
+export { CognitoHealthIndicator, type CognitoHealthDetails, type CognitoHealthIndicatorResult } from './health/cognito-health.indicator.js';
+export type { CognitoHealthStatus, DependencyHealth, JwksHealth, StoreHealthProbe } from './health/health-checks.js';
