@@ -1,8 +1,10 @@
 // The optional peers are optional: with neither typeorm nor @nestjs/config installed, the package
 // loads with require() and import(), and an app boots and authenticates (user sync off, the
-// principal from the claims). `node --test test/`.
+// principal from the claims). `npm run compat`.
 require('reflect-metadata');
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
 
 describe('without the optional peers', () => {
@@ -19,6 +21,16 @@ describe('without the optional peers', () => {
       const user = new copy.CognitoUser();
       user.sub = 'abc';
       assert.equal(user.sub, 'abc');
+    }
+  });
+
+  it('an optional peer that is installed but cannot load is an error, not "absent"', () => {
+    // NODE_PATH is where require() looks last: there, a typeorm whose own dependency is missing.
+    const env = { ...process.env, NODE_PATH: path.join(__dirname, 'fixtures', 'broken-peer') };
+    for (const code of ["require('nest-cognito-auth')", "import('nest-cognito-auth').catch((e) => { throw e; })"]) {
+      const run = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+      assert.notEqual(run.status, 0, code);
+      assert.match(run.stderr, /Cannot find module 'a-dependency-typeorm-lost'/, code);
     }
   });
 
