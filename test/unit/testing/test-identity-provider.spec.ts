@@ -437,7 +437,7 @@ describe('TestIdentityProvider', () => {
     });
 
     it('answers UnknownOperationException to other operations', async () => {
-      const res = await post('{}', 'AWSCognitoIdentityProviderService.SignUp');
+      const res = await post('{}', 'AWSCognitoIdentityProviderService.DeleteUserPool');
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ __type: 'UnknownOperationException' });
     });
