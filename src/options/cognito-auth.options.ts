@@ -139,6 +139,36 @@ export interface CognitoFlowsOptions {
 }
 
 /**
+ * One user pool of several (`pools`, or the JSON list in `COGNITO_POOLS`). Each token is checked
+ * against the pool its `iss` names, with that pool's clients and key set, and no other.
+ */
+export interface CognitoPoolOptions {
+  /** The pool's name: what `@Pools(...)` lists and the principal's `pool`. Letters, digits, `_.-`. */
+  name: string;
+  /** `<region>_<id>`; with `endpoint` set any `<prefix>_<id>`. */
+  userPoolId: string;
+  /** The pool's app client id, or several (a string may be comma-separated). */
+  clientId: string | readonly string[];
+  /** The secret of the first client, or a map of client id to secret. */
+  clientSecret?: string | Readonly<Record<string, string>>;
+  /** As the module's `region`: the pool id's prefix, the only value accepted for an AWS pool id. */
+  region?: string;
+  /** Cognito endpoint of this pool (cognito-local, a VPC endpoint). */
+  endpoint?: string;
+  /** Expected `iss`. Default from the pool id (or `<endpoint>/<pool>`); `issuer-cognito-idp` accepted too. */
+  issuer?: string;
+  /** JWKS location. Default `<issuer>/.well-known/jwks.json`. */
+  jwksUri?: string;
+  /**
+   * Regions of the pool's Multi-Region Replication replicas, for a pool that keeps the original
+   * issuer: a replica's tokens then carry `https://cognito-idp.<replica region>.amazonaws.com/<pool>`
+   * and are checked against that Region's key set. Not needed with the updated (multi-Region)
+   * issuer, whose `issuer-cognito-idp.<primary region>` form every replica uses.
+   */
+  replicaRegions?: readonly string[] | string;
+}
+
+/**
  * Options of `CognitoAuthModule.forRoot()`. Whatever is left out is read from the environment
  * with django-cognito-redux's names; given options win.
  */
@@ -161,6 +191,13 @@ export interface CognitoAuthModuleOptions {
   issuer?: string;
   /** JWKS location (`COGNITO_JWKS_URI`). Default `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string;
+  /** Multi-Region Replication replica Regions of this pool, see `CognitoPoolOptions` (`COGNITO_REPLICA_REGIONS`, comma-separated). */
+  replicaRegions?: readonly string[] | string;
+  /**
+   * Several user pools (`COGNITO_POOLS`, a JSON list of the same objects). A `userPoolId`
+   * (`COGNITO_POOL_ID`) given as well is one more pool, named `default`, listed first.
+   */
+  pools?: readonly CognitoPoolOptions[];
   /** Which tokens a request needs (`COGNITO_TOKEN_USE`). Default `id+access`. */
   tokenUse?: TokenUseMode;
   /** Refresh expired tokens with the refresh token (`COGNITO_AUTO_REFRESH`). Default true. */
@@ -205,17 +242,50 @@ export interface CognitoAuthModuleExtras {
   globalGuard?: boolean;
 }
 
-/** Fully resolved settings, with every default applied and every value checked. */
-export interface CognitoAuthSettings {
+/** The issuer of a Multi-Region Replication replica that differs from its primary's, and its key set. */
+export interface ResolvedReplicaIssuer {
+  readonly region: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+}
+
+/** One resolved user pool. */
+export interface ResolvedPoolSettings {
+  /** `default` for the pool of `userPoolId` / `COGNITO_POOL_ID`. */
+  readonly name: string;
   readonly userPoolId: string;
   readonly clientIds: readonly string[];
   /** Client id to secret. */
   readonly clientSecrets: ReadonlyMap<string, string>;
   readonly region: string;
   readonly endpoint: string | undefined;
-  /** The issuers accepted, the configured one first. */
+  /** The issuers accepted with `jwksUri`'s keys, the configured one first. */
   readonly issuers: readonly string[];
   readonly jwksUri: string;
+  /** Replica issuers, each checked against its own Region's key set. */
+  readonly replicas: readonly ResolvedReplicaIssuer[];
+}
+
+/** Fully resolved settings, with every default applied and every value checked. */
+export interface CognitoAuthSettings {
+  /** The first pool's id (the `default` pool's when there is one). */
+  readonly userPoolId: string;
+  /** Every pool's app clients, the first pool's first. */
+  readonly clientIds: readonly string[];
+  /** Client id to secret, of every pool. */
+  readonly clientSecrets: ReadonlyMap<string, string>;
+  /** The first pool's region and endpoint. */
+  readonly region: string;
+  readonly endpoint: string | undefined;
+  /** Every issuer accepted, of every pool, the first pool's configured one first. */
+  readonly issuers: readonly string[];
+  /** The first pool's key set. */
+  readonly jwksUri: string;
+  /**
+   * Every pool, the `default` one first. Always set by the resolver; settings built by hand
+   * without it describe one pool, `default`, with the fields above.
+   */
+  readonly pools?: readonly ResolvedPoolSettings[];
   readonly tokenUse: TokenUseMode;
   readonly autoRefresh: boolean;
   readonly refreshTokenRotation: boolean;

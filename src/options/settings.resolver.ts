@@ -1,7 +1,7 @@
 import type { CognitoAuthModuleOptions, CognitoAuthSettings } from './cognito-auth.options.js';
 import { resolveCookies } from './cookies.resolver.js';
 import { resolveFlows } from './flows.resolver.js';
-import { resolveClientIds, resolveClientSecrets, resolveIssuers, resolvePool } from './pool.resolver.js';
+import { resolvePools } from './pools.resolver.js';
 import { resolveRequestRules } from './request-rules.resolver.js';
 import { type EnvReader, SettingsReader } from './settings.reader.js';
 import { resolveSharedState } from './shared-state.resolver.js';
@@ -23,20 +23,11 @@ export function resolveCognitoSettings(
 ): CognitoAuthSettings {
   const o = options ?? {};
   const reader = new SettingsReader(env);
-  const pool = resolvePool(o, reader);
-  const clientIds = resolveClientIds(o, reader);
-  const clientSecrets = resolveClientSecrets(o, reader, clientIds);
-  const { issuers, jwksUri } = resolveIssuers(o, reader, pool);
+  const pools = resolvePools(o, reader);
   const rules = resolveRequestRules(o, reader);
   const cookies = resolveCookies(o, reader);
   return {
-    userPoolId: pool.userPoolId,
-    clientIds,
-    clientSecrets,
-    region: pool.region,
-    endpoint: pool.endpoint,
-    issuers,
-    jwksUri,
+    ...pools,
     ...rules,
     autoRefresh: reader.bool('autoRefresh', o.autoRefresh, 'COGNITO_AUTO_REFRESH', true),
     refreshTokenRotation: reader.bool('refreshTokenRotation', o.refreshTokenRotation, 'COGNITO_REFRESH_TOKEN_ROTATION', false),
