@@ -62,6 +62,23 @@ export function decodeJsonSegment(segment: string): JsonObject {
   return value as JsonObject;
 }
 
+/**
+ * The `token_use` a token claims, read from its payload without verifying anything: only to send
+ * a lone token to the verifier of its kind, which then checks everything, `token_use` included.
+ * `undefined` when the token is too long, not a compact JWS, or names neither use. Never throws.
+ */
+export function peekTokenUse(token: string, maxLength: number): 'access' | 'id' | undefined {
+  if (typeof token !== 'string' || token.length > maxLength) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3 || !SEGMENT.test(parts[1])) return undefined;
+  try {
+    const use = decodeJsonSegment(parts[1]).token_use;
+    return use === 'access' || use === 'id' ? use : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Freezes an object and every object under it. */
 export function deepFreeze<T extends object>(value: T): T {
   for (const child of Object.values(value)) if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);

@@ -3,17 +3,40 @@ import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit }
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { CognitoAuthError, TokenInvalidError, TokenMismatchError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import { accessTokenHash, decodeJsonSegment, splitCompactJws } from './compact-jws.decoder.js';
+import { acceptedIssuers, DEFAULT_POOL_NAME, poolsOf } from '../options/pools.resolver.js';
+import { accessTokenHash, decodeJsonSegment, type JsonObject, splitCompactJws } from './compact-jws.decoder.js';
 import { ClaimsChecker, tokenLabel, type TokenUseClaim } from './claims.checker.js';
 import { JwksCache, type JwksStatus } from './jwks.cache.js';
 import type { CognitoAccessTokenClaims, CognitoBaseClaims, CognitoIdTokenClaims } from './token.types.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
-/** A verified token in the cache, with the key that verified it (dropped from the JWKS: no longer trusted). */
+/** A verified token in the cache, with the key set and key that verified it (dropped from the JWKS: no longer trusted). */
 interface CacheEntry {
   readonly claims: CognitoBaseClaims;
   readonly kid: string;
   readonly key: crypto.KeyObject;
+  readonly jwks: JwksCache;
+}
+
+/** Where the tokens of one issuer are checked: the pool it names, its key set, its pool's claim rules. */
+interface IssuerRoute {
+  readonly pool: string;
+  readonly jwks: JwksCache;
+  readonly claims: ClaimsChecker;
+}
+
+/** One key set the service holds: a pool's, or one of its replicas'. */
+export interface PoolKeySetStatus {
+  /** The pool's name (`default` with a single pool). */
+  readonly pool: string;
+  readonly jwksUri: string;
+  readonly status: JwksStatus;
+}
+
+interface KeySet {
+  readonly pool: string;
+  readonly jwksUri: string;
+  readonly cache: JwksCache;
 }
 
 // One-shot hashing (Node 20.12+) is several times cheaper than createHash().update().digest().
@@ -23,18 +46,23 @@ const sha256 = oneShotHash
   : (data: string) => crypto.createHash('sha256').update(data).digest('base64');
 
 /**
- * Verifies Cognito access and ID tokens offline against the pool's JWKS: RS256 only (RFC 7518
+ * Verifies Cognito access and ID tokens offline against their pool's JWKS: RS256 only (RFC 7518
  * section 3.3), `kid` required, `crit` refused, length capped before decoding, every segment
  * canonical base64url, exact `iss`, `token_use`, client, `exp`/`iat`/`nbf` with clock tolerance,
  * and the ID/access pair bound by `sub`, client, issuer, `origin_jti` and `at_hash`. Tokens seen
  * again are answered from a bounded cache while their key is still published.
- * Every failure is a typed `CognitoAuthError`; nothing else escapes.
+ *
+ * With several pools each token is checked only against the pool its `iss` names: that pool's
+ * key set and app clients, and no other pool's. An issuer no pool has is refused before any key
+ * is looked up. Every failure is a typed `CognitoAuthError`; nothing else escapes.
  */
 @Injectable()
 export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
+  /** The first pool's key set (the `default` pool's when there is one). */
   private readonly jwks: JwksCache;
+  private readonly keySets: readonly KeySet[];
+  private readonly routes: ReadonlyMap<string, IssuerRoute>;
   private readonly cache: VerifiedTokenCache<CacheEntry>;
-  private readonly claims: ClaimsChecker;
   private readonly now: () => number;
   private lastKeys: Record<TokenUseClaim, { token: string; key: string }> = { access: { token: '', key: '' }, id: { token: '', key: '' } };
 
@@ -43,25 +71,21 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     @Optional() @Inject(COGNITO_CLOCK) clock?: () => number,
   ) {
     this.now = clock ?? Date.now;
-    this.jwks = new JwksCache({
-      jwksUri: settings.jwksUri,
-      timeoutMs: settings.jwksTimeoutMs,
-      cooldownMs: settings.jwksRefetchCooldownMs,
-      retryAfterSeconds: settings.retryAfterSeconds,
-      now: this.now,
-    });
+    const { routes, keySets } = buildRoutes(settings, this.now);
+    this.routes = routes;
+    this.keySets = keySets;
+    this.jwks = keySets[0].cache;
     this.cache = new VerifiedTokenCache(settings.tokenCacheSize);
-    this.claims = new ClaimsChecker(settings);
   }
 
-  /** Loads the key set at start-up; a failure is logged, not fatal (requests retry after the cooldown). */
+  /** Loads every pool's key set at start-up; a failure is logged, not fatal (requests retry after the cooldown). */
   async onModuleInit(): Promise<void> {
-    await this.jwks.refresh();
+    await Promise.all(this.keySets.map((k) => k.cache.refresh()));
   }
 
-  /** Aborts a key-set fetch in flight; no background refetch starts after this. */
+  /** Aborts key-set fetches in flight; no background refetch starts after this. */
   onModuleDestroy(): void {
-    this.jwks.close();
+    for (const k of this.keySets) k.cache.close();
   }
 
   /** Entries in the verified-token cache now. */
@@ -69,14 +93,24 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     return this.cache.size;
   }
 
-  /** Keys in the JWKS cache now. */
+  /** Keys in the JWKS caches now, every pool's. */
   get cachedKeyCount(): number {
-    return this.jwks.size;
+    return this.keySets.reduce((sum, k) => sum + k.cache.size, 0);
   }
 
-  /** The key set's size, age and latest fetch error, for a health indicator. */
+  /** The first pool's key set: its size, age and latest fetch error, for a health indicator. */
   jwksStatus(): JwksStatus {
     return this.jwks.status();
+  }
+
+  /** Every key set (one per pool, and one per replica issuer), for a health indicator. */
+  jwksStatuses(): readonly PoolKeySetStatus[] {
+    return this.keySets.map((k) => ({ pool: k.pool, jwksUri: k.jwksUri, status: k.cache.status() }));
+  }
+
+  /** The name of the pool whose issuer verified claims carry (`default` with a single pool). */
+  poolOf(claims: Pick<CognitoBaseClaims, 'iss'>): string {
+    return this.routes.get(claims.iss)?.pool ?? DEFAULT_POOL_NAME;
   }
 
   /**
@@ -136,7 +170,7 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     const cacheKey = this.cacheKey(token, use);
     const hit = this.cache.get(cacheKey, this.now());
     if (!hit) return undefined;
-    if (this.jwks.peek(hit.kid) !== hit.key) {
+    if (hit.jwks.peek(hit.kid) !== hit.key) {
       this.cache.delete(cacheKey);
       return undefined;
     }
@@ -175,15 +209,55 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     if ('crit' in header) throw new TokenInvalidError(`${label} has a crit header`);
     const kid = header.kid;
     if (typeof kid !== 'string' || kid === '') throw new TokenInvalidError(`${label} has no kid`);
-    // Claims are decoded and checked only once the signature holds. RS256 is RSASSA-PKCS1-v1_5
-    // with SHA-256 (RFC 7518 section 3.3): node:crypto checks it synchronously.
-    const key = this.jwks.peek(kid) ?? (await this.jwks.getKey(kid));
+    // The payload is read before the signature holds only for its `iss`, to pick the one pool
+    // that may have signed it: its keys, its clients, no other pool's. An issuer no pool has costs
+    // no key-set fetch. The claims are checked only once the signature holds. RS256 is
+    // RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3): node:crypto checks it synchronously.
+    const payload = decodeJsonSegment(jws.payload);
+    const route = this.routeOf(payload, label);
+    const key = route.jwks.peek(kid) ?? (await route.jwks.getKey(kid));
     const signingInput = Buffer.from(token.slice(0, jws.header.length + 1 + jws.payload.length), 'ascii');
     if (!crypto.verify('sha256', signingInput, key, Buffer.from(jws.signature, 'base64url'))) {
       throw new TokenInvalidError(`${label} signature is invalid`);
     }
-    const claims = this.claims.check(decodeJsonSegment(jws.payload), use, this.now());
-    if (this.settings.tokenCacheSize > 0) this.cache.set(this.cacheKey(token, use), { claims, kid, key }, claims.exp * 1000);
+    const claims = route.claims.check(payload, use, this.now());
+    if (this.settings.tokenCacheSize > 0)
+      this.cache.set(this.cacheKey(token, use), { claims, kid, key, jwks: route.jwks }, claims.exp * 1000);
     return claims;
   }
+
+  /** The pool the unverified `iss` names; none is `token_invalid`. */
+  private routeOf(payload: JsonObject, label: string): IssuerRoute {
+    const route = typeof payload.iss === 'string' ? this.routes.get(payload.iss) : undefined;
+    if (!route) throw new TokenInvalidError(`${label} issuer is not accepted`);
+    return route;
+  }
+}
+
+/** One key set per pool (and per replica issuer), and the pool each accepted issuer leads to. */
+function buildRoutes(settings: CognitoAuthSettings, now: () => number): { routes: Map<string, IssuerRoute>; keySets: KeySet[] } {
+  const routes = new Map<string, IssuerRoute>();
+  const keySets: KeySet[] = [];
+  const keySet = (pool: string, jwksUri: string): JwksCache => {
+    const cache = new JwksCache({
+      jwksUri,
+      timeoutMs: settings.jwksTimeoutMs,
+      cooldownMs: settings.jwksRefetchCooldownMs,
+      retryAfterSeconds: settings.retryAfterSeconds,
+      now,
+    });
+    keySets.push({ pool, jwksUri, cache });
+    return cache;
+  };
+  for (const pool of poolsOf(settings)) {
+    const claims = new ClaimsChecker({
+      issuers: acceptedIssuers(pool),
+      clientIds: pool.clientIds,
+      clockToleranceSeconds: settings.clockToleranceSeconds,
+    });
+    const own = keySet(pool.name, pool.jwksUri);
+    for (const issuer of pool.issuers) routes.set(issuer, { pool: pool.name, jwks: own, claims });
+    for (const replica of pool.replicas) routes.set(replica.issuer, { pool: pool.name, jwks: keySet(pool.name, replica.jwksUri), claims });
+  }
+  return { routes, keySets };
 }
