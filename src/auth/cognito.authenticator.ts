@@ -12,6 +12,7 @@ import {
   type TokenKind,
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import { peekTokenUse } from '../tokens/compact-jws.decoder.js';
 import { JwtValidationService } from '../tokens/jwt-validation.service.js';
 import { TokenRefreshService } from '../tokens/token-refresh.service.js';
 import type {
@@ -80,12 +81,16 @@ export class CognitoAuthenticator {
 
   /**
    * Authenticates the tokens: identity, user, verified claims and, after a refresh, new tokens.
+   * In `'any'` mode a lone token in the access slot that is an ID token is verified as the ID
+   * token. The identity's `pool` is the name of the pool whose issuer the tokens carry. Machine
+   * callers never reach user sync.
    * @throws CognitoAuthError (401, 403 or 503 with its `code`)
    */
-  async authenticate(input: TokenInput, options: AuthenticateOptions = {}): Promise<AuthResult> {
+  async authenticate(tokens: TokenInput, options: AuthenticateOptions = {}): Promise<AuthResult> {
     try {
       const mode = options.tokenUse ?? this.settings.tokenUse;
-      this.requireTokens(input, mode);
+      this.requireTokens(tokens, mode);
+      const input = mode === 'any' ? this.routeLoneToken(tokens) : tokens;
       const verified = this.fromCache(input) ?? (await this.verifyFully(input, options.allowRefresh !== false));
       if (options.afterVerify) await options.afterVerify(verified.tokens, verified.identity);
       const user =
@@ -115,6 +120,17 @@ export class CognitoAuthenticator {
   }
 
   /**
+   * In `'any'` mode a lone token in the access slot (`Authorization: Bearer`, `ACCESSTOKEN`) that
+   * says it is an ID token is verified as one. Its unverified `token_use` only picks the verifier;
+   * that verifier checks everything again. Other modes never move a token: an ID token sent as
+   * Bearer on an `'access'` route stays an access token that fails (`token_invalid`).
+   */
+  private routeLoneToken(t: TokenInput): TokenInput {
+    if (!t.access || t.id || peekTokenUse(t.access, this.settings.maxTokenLength) !== 'id') return t;
+    return { ...t, access: undefined, id: t.access };
+  }
+
+  /**
    * Maps anything thrown while authenticating to a `CognitoAuthError`: a failure nobody foresaw (a
    * bug, a library throwing) is 503 `auth_unavailable`, logged by class name, never a 500.
    */
@@ -139,7 +155,7 @@ export class CognitoAuthenticator {
         id: id as CognitoIdTokenClaims | undefined,
       });
       if (tokens.access && tokens.id) this.jwt.checkPair(tokens.id, tokens.access, t.access!);
-      derived = { other, tokens, identity: buildPrincipal(tokens), expiresAtMs: this.expiryOf(tokens) };
+      derived = { other, tokens, identity: this.principalOf(tokens), expiresAtMs: this.expiryOf(tokens) };
       this.derived.set(primary, derived);
     }
     this.checkRevoked(derived.tokens);
@@ -161,7 +177,7 @@ export class CognitoAuthenticator {
     const expired = errors[0];
     if (!expired) {
       const tokens: VerifiedTokens = { access: access?.claims, id: id?.claims };
-      return { tokens, identity: buildPrincipal(tokens), expiresAtMs: this.expiryOf(tokens), accessToken: t.access };
+      return { tokens, identity: this.principalOf(tokens), expiresAtMs: this.expiryOf(tokens), accessToken: t.access };
     }
     if (!t.refresh || !allowRefresh || !this.settings.autoRefresh) throw expired;
     return this.refresh(t.refresh, access?.claims, id?.claims);
@@ -186,11 +202,16 @@ export class CognitoAuthenticator {
     const tokens: VerifiedTokens = pair;
     return {
       tokens,
-      identity: buildPrincipal(tokens),
+      identity: this.principalOf(tokens),
       expiresAtMs: this.expiryOf(tokens),
       accessToken: fresh.accessToken,
       refreshed: fresh,
     };
+  }
+
+  /** The caller, with the name of the pool whose issuer the tokens carry. */
+  private principalOf(tokens: VerifiedTokens): CognitoPrincipal {
+    return buildPrincipal(tokens, this.jwt.poolOf((tokens.id ?? tokens.access)!));
   }
 
   /** The earliest `exp` of the tokens, with the clock tolerance, in ms. */
