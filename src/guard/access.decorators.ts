@@ -15,8 +15,8 @@ type RouteDecorator = MethodDecorator & ClassDecorator;
 /**
  * Opens a route (or controller) to anonymous callers. A valid token is still verified and gives
  * `@CurrentUser()`; an invalid one lets the request through anonymously. On a controller it
- * opens every handler except one that carries its own `@Groups`, `@AllGroups`, `@NoGroups` or
- * `@Scopes`.
+ * opens every handler except one that carries its own `@Groups`, `@AllGroups`, `@NoGroups`,
+ * `@Scopes` or `@Pools`.
  */
 export const Public = (): RouteDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
@@ -49,5 +49,6 @@ export const AllowMachines = (): RouteDecorator => SetMetadata(CALLERS_KEY, 'bot
 
 /** Only machine callers (client-credentials access tokens); users get 403 `forbidden_caller`. */
 export const MachinesOnly = (): RouteDecorator => SetMetadata(CALLERS_KEY, 'machines');
+
 /** The token modes `@TokenUse()` and the `tokenUse` option accept. */
 export type TokenUse = TokenUseMode;

@@ -10,6 +10,8 @@ import {
   SCOPES_KEY,
   TOKEN_USE_KEY,
 } from '../cognito-auth.constants.js';
+import { ForbiddenCallerError } from '../errors/cognito-auth.errors.js';
+import { POOLS_KEY } from './pools.decorator.js';
 
 /** Which callers a route takes: users (the default), machines (client credentials), or both. */
 export type AllowedCallers = 'users' | 'machines' | 'both';
@@ -30,6 +32,8 @@ export interface RouteRules {
   readonly tokenUse: TokenUse | undefined;
   /** `@AllowMachines` / `@MachinesOnly`; default users only. */
   readonly callers: AllowedCallers;
+  /** `@Pools`: the caller comes from one of these pools. */
+  readonly pools: readonly string[] | undefined;
 }
 
 type Handler = ReturnType<ExecutionContext['getHandler']>;
@@ -43,7 +47,7 @@ const list = (value: readonly string[] | undefined): readonly string[] | undefin
  * Reads the route's rules once per handler and controller class (a handler may be inherited).
  * A handler's decorator replaces its class's. `@Public()` on a handler makes it public;
  * `@Public()` on a class makes its handlers public except one that carries its own `@Groups`,
- * `@AllGroups`, `@NoGroups` or `@Scopes`: that one needs a valid token and meets its rule.
+ * `@AllGroups`, `@NoGroups`, `@Scopes` or `@Pools`: that one needs a valid token and meets its rule.
  */
 export function readRouteRules(reflector: Reflector, handler: Handler, controller: Controller): RouteRules {
   let byClass = cache.get(handler);
@@ -53,7 +57,9 @@ export function readRouteRules(reflector: Reflector, handler: Handler, controlle
   const targets = [handler, controller];
   const own = <T>(key: string): T | undefined => reflector.get<T | undefined>(key, handler);
   const both = <T>(key: string): T | undefined => reflector.getAllAndOverride<T | undefined>(key, targets);
-  const handlerHasRules = [GROUPS_KEY, ALL_GROUPS_KEY, NO_GROUPS_KEY, SCOPES_KEY].some((k) => list(own<string[]>(k)) !== undefined);
+  const handlerHasRules = [GROUPS_KEY, ALL_GROUPS_KEY, NO_GROUPS_KEY, SCOPES_KEY, POOLS_KEY].some(
+    (k) => list(own<string[]>(k)) !== undefined,
+  );
   const handlerPublic = own<boolean>(IS_PUBLIC_KEY);
   const classPublic = reflector.get<boolean | undefined>(IS_PUBLIC_KEY, controller) === true;
   rules = Object.freeze({
@@ -64,7 +70,17 @@ export function readRouteRules(reflector: Reflector, handler: Handler, controlle
     scopes: list(both<string[]>(SCOPES_KEY)),
     tokenUse: both<TokenUse>(TOKEN_USE_KEY),
     callers: both<AllowedCallers>(CALLERS_KEY) ?? 'users',
+    pools: list(both<string[]>(POOLS_KEY)),
   });
   byClass.set(controller, rules);
   return rules;
+}
+
+/**
+ * `@Pools`: a caller whose tokens come from a pool the route does not list is refused with 403
+ * `forbidden_caller` (a caller the route does not take, like a machine on a users' route).
+ * @throws ForbiddenCallerError
+ */
+export function checkPoolRule(rules: Pick<RouteRules, 'pools'>, pool: string): void {
+  if (rules.pools && !rules.pools.includes(pool)) throw new ForbiddenCallerError('Callers of this user pool may not use this route');
 }
