@@ -47,6 +47,16 @@ describe('nest-cognito-auth in a CommonJS NestJS 11 app (e2e)', () => {
     expect(row?.id).toBe(res.body.id);
   });
 
+  it("settings from the app's env file through @nestjs/config 4: a lone Bearer access token is enough (config.env: COGNITO_TOKEN_USE=access)", async () => {
+    const tokens = await idp.issueTokens();
+    createdSubs.push(tokens.sub);
+    const res = await request(app.getHttpServer())
+      .get('/me')
+      .set('Authorization', `Bearer ${tokens.accessToken}`)
+      .expect(200);
+    expect(res.body).toMatchObject({ sub: tokens.sub });
+  });
+
   it('no token: 401 token_missing', async () => {
     const res = await request(app.getHttpServer()).get('/me').expect(401);
     expect(res.body).toMatchObject({ statusCode: 401, code: 'token_missing' });

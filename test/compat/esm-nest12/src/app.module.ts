@@ -7,7 +7,9 @@ import { CompatUser } from './compat-user.entity.js';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true }),
+    // config.env sets COGNITO_TOKEN_USE=access, which nothing else sets: the e2e shows that
+    // settings in the app's env file reach the library.
+    ConfigModule.forRoot({ isGlobal: true, envFilePath: 'config.env' }),
     TypeOrmModule.forRoot({
       type: 'postgres',
       url: process.env.COMPAT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
