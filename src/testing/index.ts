@@ -15,3 +15,4 @@ export type {
 export type { TestJwk, TestSigningKey } from './signing-key.helpers.js';
 export type { JwksControls, JwksMode } from './jwks.handler.js';
 export type { RefreshControls, RefreshMode } from './cognito-api.handler.js';
+export { headersOf, testPrincipalHeaders, tokensFor, type TestPools, type TestPrincipal, type TestPrincipalHeadersOptions, type TestPrincipalTokens } from './principal.js';
