@@ -75,13 +75,11 @@ export class CognitoAuthFlowService {
     @Optional() @Inject(COGNITO_CLOCK) clock: () => number = Date.now,
   ) {
     this.client = client;
-    const stateKey = settings.sharedState.stateKey;
-    if (stateKey === undefined) {
+    const crypto = new FlowStateCrypto(settings.sharedState.stateKey, clock, () =>
       this.logger.warn(
         'COGNITO_STATE_KEY is not set: challenge sessions are sealed with a per-process key (they do not survive a restart or reach another instance)',
-      );
-    }
-    const crypto = new FlowStateCrypto(stateKey, clock);
+      ),
+    );
     this.caller = new FlowCaller(client, settings, this.logger);
     this.steps = new SignInSteps(this.caller, crypto, jwt, clock);
     const hosted = settings.flows.hostedUi;

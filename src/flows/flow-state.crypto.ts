@@ -20,23 +20,28 @@ export interface ExpiringPayload {
 export class FlowStateCrypto {
   private readonly sealKey: Buffer;
   private readonly signKey: Buffer;
+  private onRandomKey: (() => void) | undefined;
 
   /**
    * @param stateKey the configured state key; without one a random per-process key is used (sealed
    *   values then do not survive a restart or reach another instance)
    * @param now epoch milliseconds
+   * @param onRandomKey called once, on the first value made with the random key (to warn)
    */
   constructor(
     stateKey: string | undefined,
     private readonly now: () => number,
+    onRandomKey?: () => void,
   ) {
     const ikm = stateKey !== undefined ? Buffer.from(stateKey, 'utf8') : randomBytes(32);
     this.sealKey = derive(ikm, 'challenge-session');
     this.signKey = derive(ikm, 'oauth-cookie');
+    this.onRandomKey = stateKey === undefined ? onRandomKey : undefined;
   }
 
   /** Encrypts and authenticates `payload` (JSON) as `v1.<base64url(iv | ciphertext | tag)>`. */
   seal(payload: ExpiringPayload): string {
+    this.warnOnce();
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
     cipher.setAAD(Buffer.from(VERSION));
@@ -61,6 +66,7 @@ export class FlowStateCrypto {
 
   /** Signs `payload` (JSON, readable by its holder) as `v1.<base64url(json)>.<base64url(hmac)>`. */
   sign(payload: ExpiringPayload): string {
+    this.warnOnce();
     const body = `${VERSION}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;
     return `${body}.${this.mac(body).toString('base64url')}`;
   }
@@ -80,6 +86,12 @@ export class FlowStateCrypto {
     } catch {
       return undefined;
     }
+  }
+
+  private warnOnce(): void {
+    const warn = this.onRandomKey;
+    this.onRandomKey = undefined;
+    warn?.();
   }
 
   private mac(body: string): Buffer {

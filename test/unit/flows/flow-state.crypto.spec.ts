@@ -62,11 +62,17 @@ describe('FlowStateCrypto (sealed challenge sessions, signed OAuth cookie)', () 
     expect(crypto.verify('v1.' + 'A'.repeat(MAX_STATE_LENGTH))).toBeUndefined();
   });
 
-  it('without a state key seals with a per-process key: another instance cannot open it', () => {
-    const a = new FlowStateCrypto(undefined, clock.now);
+  it('without a state key seals with a per-process key: another instance cannot open it; the first use warns once', () => {
+    let warnings = 0;
+    const a = new FlowStateCrypto(undefined, clock.now, () => warnings++);
+    expect(warnings).toBe(0);
     const b = new FlowStateCrypto(undefined, clock.now);
     const sealed = a.seal({ e: exp() });
     expect(a.open(sealed)).toBeDefined();
     expect(b.open(sealed)).toBeUndefined();
+    a.sign({ e: exp() });
+    expect(warnings).toBe(1);
+    new FlowStateCrypto(KEY, clock.now, () => warnings++).seal({ e: exp() });
+    expect(warnings).toBe(1);
   });
 });
