@@ -126,6 +126,16 @@ describe.each(HTTP_PLATFORMS)('POST /auth/login (%s)', (platform) => {
     expect(idp.flows.calls['InitiateAuth'] ?? 0).toBe(0);
   });
 
+  it.each([
+    ['application/x-www-form-urlencoded', 'username=alice&password=x'],
+    ['text/plain', '{"username":"alice","password":"x"}'],
+  ])('a body sent as %s (what a cross-site form can post) is 400 and never reaches Cognito', async (type, body) => {
+    const res = await request(t.server).post('/auth/login').set('Content-Type', type).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('The body must be JSON (Content-Type: application/json)');
+    expect(idp.flows.calls['InitiateAuth'] ?? 0).toBe(0);
+  });
+
   it('a password Cognito could never accept (leading blank) is invalid_credentials without a call', async () => {
     const res = await login({ username: 'alice', password: ` ${PASSWORD}` });
     expect(res.body.code).toBe('invalid_credentials');
