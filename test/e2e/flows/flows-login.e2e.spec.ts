@@ -136,6 +136,11 @@ describe.each(HTTP_PLATFORMS)('POST /auth/login (%s)', (platform) => {
     expect(idp.flows.calls['InitiateAuth'] ?? 0).toBe(0);
   });
 
+  it("malformed JSON is 400 (the platform's body parser), never a 500", async () => {
+    const res = await request(t.server).post('/auth/login').set('Content-Type', 'application/json').send('{"username": ');
+    expect(res.status).toBe(400);
+  });
+
   it('a password Cognito could never accept (leading blank) is invalid_credentials without a call', async () => {
     const res = await login({ username: 'alice', password: ` ${PASSWORD}` });
     expect(res.body.code).toBe('invalid_credentials');
