@@ -82,7 +82,7 @@ export class CognitoAuthFlowService {
     );
     this.caller = new FlowCaller(client, settings, this.logger);
     this.steps = new SignInSteps(this.caller, crypto, jwt, clock);
-    const hosted = settings.flows.hostedUi;
+    const hosted = settings.flows?.hostedUi;
     this.hostedUi = hosted
       ? new HostedUi(hosted, {
           clientId: this.caller.clientId,

@@ -162,7 +162,7 @@ export class CognitoFlowsControllerBase {
       this.adapterHost.httpAdapter.reply(res, { status: 'signed_in', user: signedIn.user, ...body }, 200);
       return;
     }
-    this.adapterHost.httpAdapter.redirect(res, 302, this.settings.flows.hostedUi?.afterLogin ?? '/');
+    this.adapterHost.httpAdapter.redirect(res, 302, this.settings.flows?.hostedUi?.afterLogin ?? '/');
   }
 
   /** A sign-in's cookies (or tokens for the body), or the challenge as it is. */

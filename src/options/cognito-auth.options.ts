@@ -314,7 +314,11 @@ export interface CognitoAuthSettings {
   readonly tokenExtractor: CognitoTokenExtractor | undefined;
   readonly validate: CognitoValidateHook | undefined;
   readonly sharedState: ResolvedSharedStateSettings;
-  readonly flows: ResolvedFlowsSettings;
+  /**
+   * The sign-in flows. Always set by the resolver; settings built by hand without it have no flows
+   * controller and no hosted UI.
+   */
+  readonly flows?: ResolvedFlowsSettings;
 }
 
 /** Resolved settings of the sign-in flows. */

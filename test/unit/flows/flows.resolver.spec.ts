@@ -31,7 +31,7 @@ describe('flows settings', () => {
         COGNITO_SCOPES: 'openid  email profile',
       }),
     );
-    expect(s.flows.hostedUi).toEqual({
+    expect(s.flows?.hostedUi).toEqual({
       domain: 'https://myapp.auth.eu-west-1.amazoncognito.com',
       redirectUri: 'https://app.example/auth/callback',
       scopes: ['openid', 'email', 'profile'],
