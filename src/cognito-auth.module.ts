@@ -21,42 +21,20 @@ import { WsContextAdapter } from './contexts/ws.context.js';
 import { CognitoGuard } from './guard/cognito.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import type { CognitoAuthModuleOptions, CognitoAuthSettings } from './options/cognito-auth.options.js';
-import { type EnvReader, resolveCognitoSettings } from './options/settings.resolver.js';
+import { type ConfigReader, configServiceClass, envReaderOf, findConfigService } from './options/config-service.reader.js';
+import { resolveCognitoSettings } from './options/settings.resolver.js';
 import { JwtValidationService } from './tokens/jwt-validation.service.js';
 import { TokenRefreshService } from './tokens/token-refresh.service.js';
 import { UserSyncService } from './users/user-sync.service.js';
 
-interface ConfigReader {
-  get(name: string): unknown;
-}
-
-/**
- * The app's `ConfigService` when it imports `ConfigModule` (it sees .env files), else undefined.
- * `@nestjs/config` is an optional peer: it is loaded here, lazily, rather than by a top-level
- * `await`, so the package loads with `require()` too.
- */
-async function findConfigService(moduleRef: ModuleRef): Promise<ConfigReader | undefined> {
-  const config = await import('@nestjs/config').catch(() => undefined);
-  if (!config) return undefined;
-  try {
-    return moduleRef.get<ConfigReader>(config.ConfigService, { strict: false });
-  } catch {
-    return undefined;
-  }
-}
+const ConfigServiceToken = configServiceClass();
 
 const settingsProvider: Provider = {
   provide: COGNITO_AUTH_SETTINGS,
-  inject: [COGNITO_AUTH_MODULE_OPTIONS, ModuleRef],
-  useFactory: async (options: CognitoAuthModuleOptions | undefined, moduleRef: ModuleRef) => {
-    const configService = await findConfigService(moduleRef);
-    const env: EnvReader = configService
-      ? (name) => {
-          const value = configService.get(name);
-          return value === undefined || value === null ? undefined : String(value);
-        }
-      : (name) => process.env[name];
-    const settings = resolveCognitoSettings(options, env);
+  inject: [COGNITO_AUTH_MODULE_OPTIONS, ModuleRef, ...(ConfigServiceToken ? [{ token: ConfigServiceToken, optional: true }] : [])],
+  useFactory: async (options: CognitoAuthModuleOptions | undefined, moduleRef: ModuleRef, injected?: ConfigReader) => {
+    const configService = injected ?? (await findConfigService(moduleRef));
+    const settings = resolveCognitoSettings(options, envReaderOf(configService));
     new Logger('CognitoAuthModule').log(
       `Cognito pool ${settings.userPoolId}, ${settings.clientIds.length} client(s), token use ${settings.tokenUse}`,
     );

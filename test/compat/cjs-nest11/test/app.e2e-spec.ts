@@ -47,7 +47,7 @@ describe('nest-cognito-auth in a CommonJS NestJS 11 app (e2e)', () => {
     expect(row?.id).toBe(res.body.id);
   });
 
-  it("settings from the app's env file through @nestjs/config 4: a lone Bearer access token is enough (config.env: COGNITO_TOKEN_USE=access)", async () => {
+  it("settings from ConfigModule's load factory (only in ConfigService, not process.env) through @nestjs/config 4: a lone Bearer access token is enough (COGNITO_TOKEN_USE=access)", async () => {
     const tokens = await idp.issueTokens();
     createdSubs.push(tokens.sub);
     const res = await request(app.getHttpServer())

@@ -7,9 +7,9 @@ import { CompatUser } from './compat-user.entity.js';
 
 @Module({
   imports: [
-    // config.env sets COGNITO_TOKEN_USE=access, which nothing else sets: the e2e shows that
-    // settings in the app's env file reach the library.
-    ConfigModule.forRoot({ isGlobal: true, envFilePath: 'config.env' }),
+    // Values given by a `load` factory live only in ConfigService (not in process.env): reaching
+    // the library proves it reads its settings through ConfigService.
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ COGNITO_TOKEN_USE: 'access' })] }),
     TypeOrmModule.forRoot({
       type: 'postgres',
       url: process.env.COMPAT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
