@@ -2,11 +2,13 @@ import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/commo
 import { ModuleRef } from '@nestjs/core';
 import {
   COGNITO_AUTH_MODULE_OPTIONS,
+  type CognitoAuthForRootAsyncOptions,
   type CognitoAuthForRootOptions,
   ConfigurableCognitoAuthModule,
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.js';
 import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+import { withCognitoFlows } from './flows/cognito-flows.module.js';
 import { CognitoHealthIndicator } from './health/cognito-health.indicator.js';
 import { cognitoOpenApiProvider } from './openapi/cognito-openapi.explorer.js';
 import { CognitoRevocationService } from './shared-state/cognito-revocation.service.js';
@@ -85,6 +87,15 @@ const services = [
 export class CognitoAuthModule extends ConfigurableCognitoAuthModule {
   /** Registers the module; options left out are read from the environment. */
   static override forRoot(options: CognitoAuthForRootOptions = {}): DynamicModule {
-    return super.forRoot(options);
+    return withCognitoFlows(super.forRoot(options), options.flows);
+  }
+
+  /**
+   * Registers the module with options from a factory. The factory's `flows.controller` cannot
+   * shape the module: import `CognitoFlowsControllerModule.register({ path })` beside it for the
+   * ready flows controller.
+   */
+  static override forRootAsync(options: CognitoAuthForRootAsyncOptions): DynamicModule {
+    return withCognitoFlows(super.forRootAsync(options));
   }
 }

@@ -56,6 +56,10 @@ export type {
   CognitoCookieOptions,
   CognitoUserSyncOptions,
   CognitoSharedStateOptions,
+  CognitoFlowsOptions,
+  CognitoHostedUiOptions,
+  ResolvedFlowsSettings,
+  ResolvedHostedUiSettings,
   CognitoTokenExtractor,
   CognitoValidateHook,
   CognitoValidateInfo,
@@ -112,3 +116,28 @@ export {
 } from './openapi/cognito-security.schemes.js';
 export { CognitoHealthIndicator, type CognitoHealthDetails, type CognitoHealthIndicatorResult } from './health/cognito-health.indicator.js';
 export type { CognitoHealthStatus, DependencyHealth, JwksHealth, StoreHealthProbe } from './health/health-checks.js';
+export { CognitoAuthFlowService } from './flows/cognito-auth-flow.service.js';
+export { COGNITO_CLIENT, CognitoClientHolder, InjectCognitoClient } from './flows/cognito-client.provider.js';
+export { CognitoFlowsControllerModule, CognitoFlowsModule, type CognitoFlowsControllerOptions } from './flows/cognito-flows.module.js';
+export {
+  CognitoFlowsControllerBase,
+  createCognitoFlowsController,
+  type FlowResponse,
+  type SignedInResponse,
+} from './flows/cognito-flows.controller.js';
+export { OAUTH_COOKIE } from './flows/hosted-ui.js';
+export type {
+  ChallengeInput,
+  ChallengeResult,
+  CodeDelivery,
+  FlowChallengeName,
+  FlowResult,
+  FlowTokens,
+  FlowUser,
+  HostedUiCallback,
+  HostedUiStart,
+  LoginInput,
+  SignedInResult,
+  SignUpInput,
+  SignUpResult,
+} from './flows/flow.types.js';

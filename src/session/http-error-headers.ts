@@ -14,7 +14,9 @@ export function errorHeaders(error: CognitoAuthError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.getStatus() === 401) {
     headers['WWW-Authenticate'] =
-      error instanceof TokenMissingError || error.code === 'token_missing'
+      error.code === 'invalid_credentials'
+        ? REALM // a sign-in refused: no token was sent
+        : error instanceof TokenMissingError || error.code === 'token_missing'
         ? (error as TokenMissingError).noTokenAtAll
           ? REALM
           : `${REALM}, error="invalid_request"`
