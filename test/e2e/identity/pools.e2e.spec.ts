@@ -47,7 +47,9 @@ describe('several user pools', () => {
     beforeAll(async () => {
       customers.resetStats();
       stranger.resetStats();
-      t = await createTestApp({ pools: pools(), users: false }, { controllers: [PoolsController, CustomersController] }, platform);
+      // No unknown-kid cooldown: a key lookup for a foreign token would fetch at once, so "no fetch" is seen.
+      const options = { pools: pools(), users: false as const, jwksRefetchCooldownMs: 0 };
+      t = await createTestApp(options, { controllers: [PoolsController, CustomersController] }, platform);
     });
     afterAll(() => t?.close());
 
@@ -79,6 +81,12 @@ describe('several user pools', () => {
 
     it('a token of a pool that is not configured is 401 token_invalid, with no key-set fetch anywhere', async () => {
       const before = customers.stats.jwksRequests;
+      const fetchedAt = () =>
+        t.app
+          .get(JwtValidationService)
+          .jwksStatuses()
+          .map((k) => k.status.fetchedAt);
+      const fetchedBefore = fetchedAt();
       const rogue = await stranger.createKey(); // an unknown kid: a verifier that looked it up would fetch
       const tk = await stranger.issueTokens({ key: rogue, clientId: 'shop' });
       expectRefusal(await request(t.server).get('/pools/any').set(seedHeaders(tk)), 401, 'token_invalid', [tk.accessToken, tk.idToken]);
@@ -91,6 +99,7 @@ describe('several user pools', () => {
       );
       expect(stranger.stats.jwksRequests).toBe(0);
       expect(customers.stats.jwksRequests).toBe(before);
+      expect(fetchedAt()).toEqual(fetchedBefore); // cognito-local's key set was not fetched again either
     });
 
     it("a customers token issued to the staff app client is 401 token_invalid (each pool's own clients)", async () => {
