@@ -19,7 +19,8 @@ import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
 import { readRouteRules, type RouteRules } from './route-rules.js';
 
-type Outcome = AuthOutcome & { readonly tokens?: ContextTokens };
+/** An outcome with the tokens it came from and the token mode it was established for. */
+type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: TokenUse };
 
 /**
  * The one guard of the library, for every execution context: HTTP (Express and Fastify),
@@ -127,8 +128,9 @@ export class CognitoGuard implements CanActivate {
   private authenticateOnce(context: ExecutionContext, adapter: CognitoContextAdapter, rules: RouteRules): Promise<Outcome> | Outcome {
     const carrier = (adapter.carrier(context) ?? {}) as StateCarrier;
     const slot = carrier[COGNITO_REQUEST_STATE] as Outcome | Promise<Outcome> | undefined;
-    if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot))) return slot;
-    const pending = this.establish(context, adapter, rules.tokenUse).then((outcome) => {
+    const mode = rules.tokenUse ?? this.settings.tokenUse;
+    if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot, mode))) return slot;
+    const pending = this.establish(context, adapter, mode).then((outcome) => {
       carrier[COGNITO_REQUEST_STATE] = outcome;
       if (outcome.result) carrier.user = outcome.result.user;
       return outcome;
@@ -137,16 +139,19 @@ export class CognitoGuard implements CanActivate {
     return pending;
   }
 
-  /** A connection's identity that has expired or been revoked since it was established is checked again. */
-  private stale(outcome: Outcome): boolean {
+  /**
+   * A connection's outcome is established again when it was made for another token mode (a
+   * route with its own `@TokenUse`), or when its identity has expired or been revoked since.
+   */
+  private stale(outcome: Outcome, mode: TokenUse): boolean {
+    if ((outcome.mode ?? this.settings.tokenUse) !== mode) return true;
     return outcome.result !== undefined && this.authenticator.isStale(outcome.result);
   }
 
-  private async establish(context: ExecutionContext, adapter: CognitoContextAdapter, mode: TokenUse | undefined): Promise<Outcome> {
+  private async establish(context: ExecutionContext, adapter: CognitoContextAdapter, tokenUse: TokenUse): Promise<Outcome> {
     let tokens: ContextTokens | undefined;
     try {
       tokens = this.getTokens(context, adapter);
-      const tokenUse = mode ?? this.settings.tokenUse;
       this.authenticator.requireTokens(tokens, tokenUse);
       adapter.beforeVerify?.(context, tokens);
       const result = await this.authenticator.authenticate(tokens, {
@@ -155,9 +160,9 @@ export class CognitoGuard implements CanActivate {
         afterVerify: this.settings.validate ? (verified) => this.validateClaims(verified, context) : undefined,
       });
       adapter.onSuccess?.(context, tokens, result);
-      return { result, tokens };
+      return { result, tokens, mode: tokenUse };
     } catch (err) {
-      return { error: this.authenticator.asAuthError(err), tokens };
+      return { error: this.authenticator.asAuthError(err), tokens, mode: tokenUse };
     }
   }
 }
