@@ -13,6 +13,7 @@ import {
   CognitoUser,
   CurrentUser,
   MachinesOnly,
+  Public,
   Scopes,
   TokenUse,
   type VerifiedTokens,
@@ -134,6 +135,23 @@ export class CustomersController {
   @Pools('staff', 'customers')
   @Get('shared')
   shared(@CurrentUser() user: unknown, @CognitoClaims() claims: VerifiedTokens): Who {
+    return who(user, claims);
+  }
+}
+
+/** A public controller: its handlers are open, except one with its own `@Pools`, which needs a token of that pool. */
+@Controller('lobby')
+@Public()
+@TokenUse('any')
+export class LobbyController {
+  @Get()
+  open(@CurrentUser() user: unknown, @CognitoClaims() claims: VerifiedTokens): Who {
+    return who(user, claims);
+  }
+
+  @Pools('staff')
+  @Get('staff')
+  staff(@CurrentUser() user: unknown, @CognitoClaims() claims: VerifiedTokens): Who {
     return who(user, claims);
   }
 }

@@ -6,7 +6,7 @@ import type { CognitoPoolOptions } from '../../../src/options/cognito-auth.optio
 import { TestIdentityProvider, testPrincipalHeaders } from '../../../src/testing/index.js';
 import { type CognitoLocal, type ProvisionedPool, provisionCognitoLocal, startCognitoLocal } from '../../support/cognito-local.js';
 import { createTestApp, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../../support/test-app.js';
-import { CustomersController, expectRefusal, PoolsController } from './identity-app.js';
+import { CustomersController, expectRefusal, LobbyController, PoolsController } from './identity-app.js';
 
 /**
  * Two user pools side by side over real HTTP: `staff` on cognito-local (a Cognito emulator on its
@@ -49,7 +49,7 @@ describe('several user pools', () => {
       stranger.resetStats();
       // No unknown-kid cooldown: a key lookup for a foreign token would fetch at once, so "no fetch" is seen.
       const options = { pools: pools(), users: false as const, jwksRefetchCooldownMs: 0 };
-      t = await createTestApp(options, { controllers: [PoolsController, CustomersController] }, platform);
+      t = await createTestApp(options, { controllers: [PoolsController, CustomersController, LobbyController] }, platform);
     });
     afterAll(() => t?.close());
 
@@ -112,6 +112,13 @@ describe('several user pools', () => {
       const carol = await customers.issueTokens();
       const res = await request(t.server).get('/pools/any').set({ ACCESSTOKEN: carol.accessToken, IDTOKEN: sam.idToken });
       expectRefusal(res, 401, 'token_mismatch', [carol.accessToken, sam.idToken]);
+    });
+
+    it('on a @Public() class, a handler with its own @Pools needs a token; the others stay open', async () => {
+      expect((await request(t.server).get('/lobby')).body).toMatchObject({ sub: null });
+      expectRefusal(await request(t.server).get('/lobby/staff'), 401, 'token_missing');
+      const sam = await staffPool.login('sam', staffPassword);
+      expect((await request(t.server).get('/lobby/staff').set(seedHeaders(sam))).body).toMatchObject({ pool: 'staff' });
     });
 
     describe('@Pools', () => {
