@@ -15,6 +15,8 @@ export interface GetUserOptions {
   readonly key: (kid: string) => TestJwk | undefined;
   /** Epoch seconds; default now. */
   readonly now?: () => number;
+  /** More revocations the provider knows of (a `GlobalSignOut`, an admin sign-out...), by the token's claims. */
+  readonly isRevoked?: (claims: Readonly<Record<string, unknown>>) => boolean;
 }
 
 /** A refusal the way Cognito answers it. */
@@ -102,7 +104,8 @@ export class GetUserOperation {
     const revoked =
       this.revokedTokens.has(digest(token)) ||
       (typeof claims.origin_jti === 'string' && this.revokedSessions.has(claims.origin_jti)) ||
-      (cutOff !== undefined && typeof claims.iat === 'number' && claims.iat <= cutOff);
+      (cutOff !== undefined && typeof claims.iat === 'number' && claims.iat <= cutOff) ||
+      this.options.isRevoked?.(claims) === true;
     if (revoked) throw new Refusal('NotAuthorizedException', 'Access Token has been revoked');
     return claims;
   }
