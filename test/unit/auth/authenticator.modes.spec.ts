@@ -72,7 +72,14 @@ describe('CognitoAuthenticator: token modes and pools', () => {
       expect(r.tokens.id?.sub).toBe('any-i');
       expect(r.tokens.access).toBeUndefined();
       expect(r.accessToken).toBeUndefined();
-      expect(r.identity).toMatchObject({ kind: 'user', sub: 'any-i', email: 'i@example.test', groups: ['g'], clientId: 'client-a', pool: 'default' });
+      expect(r.identity).toMatchObject({
+        kind: 'user',
+        sub: 'any-i',
+        email: 'i@example.test',
+        groups: ['g'],
+        clientId: 'client-a',
+        pool: 'default',
+      });
       // Seen again: answered from the verified-token cache, as the ID token again.
       expect((await auth.authenticate(bearer(t.idToken), { tokenUse: 'any' })).tokens.id?.sub).toBe('any-i');
     });
@@ -83,7 +90,9 @@ describe('CognitoAuthenticator: token modes and pools', () => {
       const b = await idp.issueTokens({ sub: 'p2' });
       const r = await auth.authenticate({ access: a.accessToken, id: a.idToken, source: 'header' }, { tokenUse: 'any' });
       expect([r.tokens.access?.sub, r.tokens.id?.sub]).toEqual(['p1', 'p1']);
-      expect(await refusal(auth.authenticate({ access: a.accessToken, id: b.idToken, source: 'header' }, { tokenUse: 'any' }))).toBe('token_mismatch');
+      expect(await refusal(auth.authenticate({ access: a.accessToken, id: b.idToken, source: 'header' }, { tokenUse: 'any' }))).toBe(
+        'token_mismatch',
+      );
     });
 
     it('the routed ID token is still checked in full: token_use claims "id" but the rest is an access token\'s', async () => {
@@ -128,7 +137,14 @@ describe('CognitoAuthenticator: token modes and pools', () => {
     expect((await auth.authenticate({ access: user.accessToken, id: user.idToken, source: 'header' })).identity.pool).toBe('default');
     const robot = await tokensFor(staff, { kind: 'machine', scopes: ['reports/read'] });
     const r = await auth.authenticate(bearer(robot.accessToken), { tokenUse: 'access' });
-    expect(r.identity).toMatchObject({ kind: 'machine', pool: 'staff', sub: 'staff-web', clientId: 'staff-web', scopes: ['reports/read'], groups: [] });
+    expect(r.identity).toMatchObject({
+      kind: 'machine',
+      pool: 'staff',
+      sub: 'staff-web',
+      clientId: 'staff-web',
+      scopes: ['reports/read'],
+      groups: [],
+    });
     expect(r.user).toBe(r.identity);
   });
 });

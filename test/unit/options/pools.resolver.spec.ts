@@ -5,7 +5,6 @@ import { resolveCognitoSettings } from '../../../src/options/settings.resolver.j
 import { testSettings } from '../../support/user-sync.js';
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
-const none = envOf({});
 const staff: CognitoPoolOptions = { name: 'staff', userPoolId: 'eu-west-1_Staff1', clientId: 'staff-web' };
 const customers: CognitoPoolOptions = { name: 'customers', userPoolId: 'us-east-1_Cust1', clientId: ['cust-web', 'cust-app'] };
 
@@ -23,7 +22,10 @@ const resolve = (options: CognitoAuthModuleOptions, env: Record<string, string> 
 
 describe('several user pools (pools, COGNITO_POOLS)', () => {
   it('a single-pool app has one pool, named default, with the top-level values', () => {
-    const s = resolveCognitoSettings(undefined, envOf({ COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'a,b', APP_CLIENT_SECRET: 'x' }));
+    const s = resolveCognitoSettings(
+      undefined,
+      envOf({ COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'a,b', APP_CLIENT_SECRET: 'x' }),
+    );
     expect(s.pools).toHaveLength(1);
     expect(s.pools![0]).toMatchObject({
       name: 'default',
@@ -41,7 +43,10 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
     const s = resolve({ pools: [staff, { ...customers, clientSecret: { 'cust-app': 'app-secret' } }] });
     expect(s.pools!.map((p) => p.name)).toEqual(['staff', 'customers']);
     const [a, b] = s.pools!;
-    expect(a.issuers).toEqual(['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Staff1', 'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Staff1']);
+    expect(a.issuers).toEqual([
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Staff1',
+      'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Staff1',
+    ]);
     expect(b.jwksUri).toBe('https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Cust1/.well-known/jwks.json');
     expect([a.region, b.region]).toEqual(['eu-west-1', 'us-east-1']);
     expect(b.clientIds).toEqual(['cust-web', 'cust-app']);
@@ -49,7 +54,7 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
     expect(a.clientSecrets.size).toBe(0);
   });
 
-  it('keeps the top-level fields: the first pool\'s place, every pool\'s clients, secrets and issuers', () => {
+  it("keeps the top-level fields: the first pool's place, every pool's clients, secrets and issuers", () => {
     const s = resolve({ pools: [staff, { ...customers, clientSecret: 'web-secret' }] });
     expect(s.userPoolId).toBe('eu-west-1_Staff1');
     expect(s.region).toBe('eu-west-1');
@@ -80,7 +85,7 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
     expect(s.pools!.map((p) => p.name)).toEqual(['staff']);
   });
 
-  it('an empty list is no list: the module\'s own pool is required as before', () => {
+  it("an empty list is no list: the module's own pool is required as before", () => {
     expect(configError(() => resolve({ pools: [] })).setting).toBe('COGNITO_POOL_ID');
     expect(resolve({ pools: [] }, { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'c' }).pools).toHaveLength(1);
   });
@@ -107,8 +112,12 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
     });
 
     it('two pools with one name, or a listed "default" beside COGNITO_POOL_ID', () => {
-      expect(configError(() => resolve({ pools: [staff, { ...customers, name: 'staff' }] })).message).toMatch(/two pools are named "staff"/);
-      const clash = configError(() => resolve({ pools: [{ ...staff, name: 'default' }] }, { COGNITO_POOL_ID: 'us-east-1_Main1', APP_CLIENT_ID: 'm' }));
+      expect(configError(() => resolve({ pools: [staff, { ...customers, name: 'staff' }] })).message).toMatch(
+        /two pools are named "staff"/,
+      );
+      const clash = configError(() =>
+        resolve({ pools: [{ ...staff, name: 'default' }] }, { COGNITO_POOL_ID: 'us-east-1_Main1', APP_CLIENT_ID: 'm' }),
+      );
       expect(clash.message).toMatch(/"default".*COGNITO_POOL_ID/);
     });
 
@@ -117,7 +126,14 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
       expect(twice.setting).toBe('pools');
       expect(twice.message).toMatch(/pools "staff" and "again" have one issuer/);
       const issuer = 'https://auth.example.com/pool';
-      const shared = configError(() => resolve({ pools: [{ ...staff, issuer }, { ...customers, issuer }] }));
+      const shared = configError(() =>
+        resolve({
+          pools: [
+            { ...staff, issuer },
+            { ...customers, issuer },
+          ],
+        }),
+      );
       expect(shared.message).toContain(issuer);
     });
 
@@ -143,7 +159,7 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
       expect(entry.setting).toBe('COGNITO_POOLS[0].clientId');
     });
 
-    it('never puts a pool\'s client secret in an error', () => {
+    it("never puts a pool's client secret in an error", () => {
       const err = configError(() => resolve({ pools: [{ ...staff, userPoolId: 'bad', clientSecret: 'TOPSECRETVALUE' }] }));
       expect(err.message).not.toContain('TOPSECRETVALUE');
     });
@@ -161,7 +177,7 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
   });
 
   describe('Multi-Region Replication replicas', () => {
-    it('adds the replica Region\'s classic issuer with its own key set (pools on the original issuer)', () => {
+    it("adds the replica Region's classic issuer with its own key set (pools on the original issuer)", () => {
       const s = resolve({ pools: [{ ...staff, replicaRegions: ['us-west-2', 'us-west-2 '] }] });
       expect(s.pools![0].replicas).toEqual([
         {
@@ -176,8 +192,11 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
       expect(s.issuers).not.toContain('https://issuer-cognito-idp.us-west-2.amazonaws.com/eu-west-1_Staff1');
     });
 
-    it('reads COGNITO_REPLICA_REGIONS for the module\'s own pool', () => {
-      const s = resolve({}, { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'c', COGNITO_REPLICA_REGIONS: 'us-east-1, ap-southeast-2' });
+    it("reads COGNITO_REPLICA_REGIONS for the module's own pool", () => {
+      const s = resolve(
+        {},
+        { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'c', COGNITO_REPLICA_REGIONS: 'us-east-1, ap-southeast-2' },
+      );
       expect(s.pools![0].replicas.map((r) => r.region)).toEqual(['us-east-1', 'ap-southeast-2']);
     });
 
@@ -192,14 +211,20 @@ describe('several user pools (pools, COGNITO_POOLS)', () => {
     });
 
     it('refuses replicas of a pool id that names no region (cognito-local)', () => {
-      const err = configError(() => resolve({ pools: [{ name: 'l', userPoolId: 'local_A1', clientId: 'c', endpoint: 'http://localhost:9229', replicaRegions: 'us-east-1' }] }));
+      const err = configError(() =>
+        resolve({
+          pools: [{ name: 'l', userPoolId: 'local_A1', clientId: 'c', endpoint: 'http://localhost:9229', replicaRegions: 'us-east-1' }],
+        }),
+      );
       expect(err.message).toMatch(/needs an AWS pool id/);
     });
   });
 
   it('poolsOf: settings built by hand without pools describe one pool, default', () => {
     const s = testSettings(false);
-    expect(poolsOf(s)).toEqual([expect.objectContaining({ name: 'default', userPoolId: s.userPoolId, issuers: s.issuers, clientIds: s.clientIds, replicas: [] })]);
+    expect(poolsOf(s)).toEqual([
+      expect.objectContaining({ name: 'default', userPoolId: s.userPoolId, issuers: s.issuers, clientIds: s.clientIds, replicas: [] }),
+    ]);
     const resolved = resolve({ pools: [staff, customers] });
     expect(poolsOf(resolved)).toBe(resolved.pools);
   });
