@@ -78,7 +78,8 @@ export class SharedStateController {
 
 /**
  * `CognitoGuard` plus the `@RequireFreshSession()` check, written with the guard's protected
- * hooks only, as the guard itself does it once the route rule is in place.
+ * hooks only. Once CognitoGuard checks the rule itself this adds nothing (the second check is
+ * answered from the checker's memory) and the override in `startInstance` can go.
  */
 @Injectable()
 export class FreshSessionGuard extends CognitoGuard {
@@ -89,7 +90,8 @@ export class FreshSessionGuard extends CognitoGuard {
     contexts: CognitoContexts,
     private readonly sessions: OnlineSessionChecker,
   ) {
-    super(reflector, settings, authenticator, contexts);
+    // Spread, so this compiles whether or not CognitoGuard takes the checker itself (a fifth parameter).
+    super(...([reflector, settings, authenticator, contexts, sessions] as unknown as ConstructorParameters<typeof CognitoGuard>));
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
