@@ -5,6 +5,7 @@ import { handleCognitoRequest, type CognitoApiBackend, type RefreshControls } fr
 import { answerJwks, type JwksControls } from './jwks.handler.js';
 import { atHash, createSigningKey, mergeClaims, signJws, type TestSigningKey } from './signing-key.helpers.js';
 import { TestFlows } from './flows/test-flows.js';
+import { TestAdmin } from './admin/test-admin.js';
 
 /** An app client of the test user pool. */
 export interface TestClient {
@@ -132,6 +133,8 @@ export class TestIdentityProvider {
    * sign-up and password codes (`flows.lastCode`), and the hosted UI (`flows.oauth`).
    */
   readonly flows: TestFlows;
+  /** The admin operations (`AdminGetUser`, `ListUsers`, `AdminCreateUser`, groups, global sign-out...) on the users of {@link flows}. */
+  readonly admin: TestAdmin;
   /** Request counters. */
   readonly stats: TestIdentityProviderStats = {
     jwksRequests: 0,
@@ -181,6 +184,12 @@ export class TestIdentityProvider {
       issueTokens: (options) => this.issueTokens(options),
       signToken: (payload) => this.signToken(payload),
       publicKey: (kid) => this.published.get(kid)?.publicJwk,
+      revokeRefreshTokensOf: (sub) => {
+        for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
+      },
+      delay: (ms) => this.delay(ms),
+    });
+    this.admin = new TestAdmin(this.flows, {
       revokeRefreshTokensOf: (sub) => {
         for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
       },
@@ -364,7 +373,7 @@ export class TestIdentityProvider {
       delay: (ms) => this.delay(ms),
       findRefreshToken: (token) => this.refreshTokens.get(token),
       revoke: (token) => void this.refreshTokens.delete(token),
-      operation: (name, params) => this.flows.operation(name, params),
+      operation: (name, params) => this.flows.operation(name, params) ?? this.admin.operation(name, params),
       refresh: async (owner, oldToken, rotate) => {
         const options: IssueTokensOptions = { ...owner, ...this.refresh.issueAs?.(owner) };
         const next = this.ownerFrom(options);
