@@ -121,7 +121,7 @@ export class CognitoRevocationService implements OnModuleInit, OnModuleDestroy {
    * @param at epoch seconds; default now. A later cut-off already recorded is kept.
    */
   async revokeUser(sub: string, at: number = Math.floor(this.clock() / 1000)): Promise<void> {
-    if (typeof sub !== 'string' || sub === '') throw new TypeError('revokeUser needs the user\'s sub');
+    if (typeof sub !== 'string' || sub === '') throw new TypeError("revokeUser needs the user's sub");
     if (!Number.isFinite(at)) throw new TypeError('revokeUser needs a cut-off time in epoch seconds');
     const cutOff = Math.max(at, this.mirror.userCutOff(sub) ?? at);
     // Kept 24 hours past the later of now and the cut-off: no token issued by then outlives that.

@@ -59,7 +59,12 @@ export class OnlineSessionChecker implements OnModuleDestroy {
     const shared = store ?? settings.sharedState?.store ?? new InMemoryStateStore(clock);
     this.cipher = cipherFor(shared, settings.sharedState?.stateKey);
     this.checkMs = (settings.sharedState?.onlineCheckSeconds ?? 60) * 1000;
-    this.flight = new SharedSingleFlight({ namespace: 'online', store: shared, cipher: this.cipher, retryAfterSeconds: settings.retryAfterSeconds });
+    this.flight = new SharedSingleFlight({
+      namespace: 'online',
+      store: shared,
+      cipher: this.cipher,
+      retryAfterSeconds: settings.retryAfterSeconds,
+    });
   }
 
   /**
@@ -74,7 +79,9 @@ export class OnlineSessionChecker implements OnModuleDestroy {
   async check(accessToken: string | undefined, tokens: VerifiedTokens): Promise<void> {
     const claims = tokens.access;
     if (!accessToken || !claims || !(claims.scope ?? '').split(' ').includes(ONLINE_CHECK_SCOPE)) {
-      throw new ForbiddenScopeError(`This route checks the session with Cognito: it needs a user access token with the ${ONLINE_CHECK_SCOPE} scope`);
+      throw new ForbiddenScopeError(
+        `This route checks the session with Cognito: it needs a user access token with the ${ONLINE_CHECK_SCOPE} scope`,
+      );
     }
     const id = this.cipher.hash('online', accessToken);
     if (this.local.get(id, this.clock())) return;
@@ -94,7 +101,11 @@ export class OnlineSessionChecker implements OnModuleDestroy {
 
   private async decide(id: string, accessToken: string, claims: CognitoAccessTokenClaims): Promise<Verdict> {
     const ttlMs = Math.max(1000, Math.min(this.checkMs, claims.exp * 1000 - this.clock()));
-    const verdict = (await this.flight.run(id, () => this.askCognito(accessToken, ttlMs), this.settings.cognitoTimeoutMs + 1000)) as Verdict;
+    const verdict = (await this.flight.run(
+      id,
+      () => this.askCognito(accessToken, ttlMs),
+      this.settings.cognitoTimeoutMs + 1000,
+    )) as Verdict;
     if (verdict === 'live') {
       this.local.set(id, true, this.clock() + ttlMs);
       return 'live';

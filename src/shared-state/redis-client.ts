@@ -42,7 +42,10 @@ interface IoredisModule {
 export function loadIoredis(setting = 'sharedState.redis'): RedisClientConstructor {
   const loaded = optionalRequire<IoredisModule | RedisClientConstructor>('ioredis');
   if (loaded === undefined) {
-    throw new CognitoConfigError(setting, 'a Redis store needs the optional peer dependency "ioredis" (npm install ioredis@5), which is not installed');
+    throw new CognitoConfigError(
+      setting,
+      'a Redis store needs the optional peer dependency "ioredis" (npm install ioredis@5), which is not installed',
+    );
   }
   const ctor = typeof loaded === 'function' ? loaded : (loaded.Redis ?? loaded.default);
   if (typeof ctor !== 'function') throw new CognitoConfigError(setting, 'the installed "ioredis" does not export a Redis client class');

@@ -1,5 +1,12 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { DISCONNECT_TIMEOUT_MS, escapeGlob, failFastOptions, loadIoredis, type RedisClientConstructor, type RedisClientLike } from './redis-client.js';
+import {
+  DISCONNECT_TIMEOUT_MS,
+  escapeGlob,
+  failFastOptions,
+  loadIoredis,
+  type RedisClientConstructor,
+  type RedisClientLike,
+} from './redis-client.js';
 import type { CognitoStateStore } from './state-store.interface.js';
 import { outageOf } from './store-outage.js';
 

@@ -57,7 +57,9 @@ export class SharedRefresh {
         return { value: JSON.stringify({ refused: true } satisfies Outcome), ttlMs: this.options.refusedTtlMs };
       }
     };
-    const outcome = parseOutcome(await this.flight.run(this.idOf(clientId, refreshToken), work, this.options.cognitoTimeoutMs + LOCK_MARGIN_MS));
+    const outcome = parseOutcome(
+      await this.flight.run(this.idOf(clientId, refreshToken), work, this.options.cognitoTimeoutMs + LOCK_MARGIN_MS),
+    );
     if (!outcome || 'refused' in outcome) throw new RefreshFailedError();
     return outcome.tokens;
   }
@@ -69,7 +71,11 @@ export class SharedRefresh {
 
   /** Records in the store that a refresh token is refused (it was revoked): no instance refreshes with it. */
   markRefused(clientId: string, refreshToken: string): Promise<void> {
-    return this.flight.put(this.idOf(clientId, refreshToken), JSON.stringify({ refused: true } satisfies Outcome), this.options.refusedTtlMs);
+    return this.flight.put(
+      this.idOf(clientId, refreshToken),
+      JSON.stringify({ refused: true } satisfies Outcome),
+      this.options.refusedTtlMs,
+    );
   }
 
   /** Ends the subscription; waiting refreshes answer 503. */
@@ -95,6 +101,8 @@ function parseOutcome(json: string): Outcome | undefined {
   const t = o.tokens;
   if (typeof t !== 'object' || t === null || typeof t.accessToken !== 'string' || typeof t.idToken !== 'string') return undefined;
   const tokens: RefreshedTokens =
-    typeof t.refreshToken === 'string' ? { accessToken: t.accessToken, idToken: t.idToken, refreshToken: t.refreshToken } : { accessToken: t.accessToken, idToken: t.idToken };
+    typeof t.refreshToken === 'string'
+      ? { accessToken: t.accessToken, idToken: t.idToken, refreshToken: t.refreshToken }
+      : { accessToken: t.accessToken, idToken: t.idToken };
   return { tokens };
 }

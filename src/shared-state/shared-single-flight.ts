@@ -66,7 +66,8 @@ export class SharedSingleFlight {
       for (let round = 0; round < MAX_ROUNDS && !this.closed; round++) {
         const found = await this.read(resultKey);
         if (found !== undefined) return found;
-        if (await this.guard(() => this.store.setIfAbsent(lockKey, randomUUID(), lockTtlMs))) return await this.lead(id, resultKey, lockKey, work);
+        if (await this.guard(() => this.store.setIfAbsent(lockKey, randomUUID(), lockTtlMs)))
+          return await this.lead(id, resultKey, lockKey, work);
         const waited = await this.wait(id, resultKey, lockKey, lockTtlMs);
         if (typeof waited === 'object') return waited.value;
         if (waited === 'timed-out') break;
@@ -108,7 +109,9 @@ export class SharedSingleFlight {
       await this.release(id, lockKey);
       throw err;
     }
-    await this.guard(() => this.store.set(resultKey, this.options.cipher.seal(result.value, resultKey), result.ttlMs)).catch(() => undefined);
+    await this.guard(() => this.store.set(resultKey, this.options.cipher.seal(result.value, resultKey), result.ttlMs)).catch(
+      () => undefined,
+    );
     await this.release(id, lockKey);
     return result.value;
   }

@@ -12,7 +12,11 @@ export function createStateStore(settings: CognitoAuthSettings, clock: () => num
   const shared = settings.sharedState;
   if (shared?.store) return shared.store;
   if (shared?.redis) {
-    return new RedisStateStore({ url: shared.redis.url, prefix: shared.redis.prefix, setting: 'sharedState.redis.url (COGNITO_REDIS_URL)' });
+    return new RedisStateStore({
+      url: shared.redis.url,
+      prefix: shared.redis.prefix,
+      setting: 'sharedState.redis.url (COGNITO_REDIS_URL)',
+    });
   }
   return new InMemoryStateStore(clock);
 }

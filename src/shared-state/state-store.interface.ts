@@ -63,7 +63,8 @@ export interface CognitoStateStore {
 }
 
 /**
- * Injection token of the `CognitoStateStore` the library uses. Provide your own store under it
- * (or give `sharedState.store`); without one every instance keeps its state in its own memory.
+ * Injection token of the `CognitoStateStore` the library uses, which `CognitoAuthModule` provides
+ * from the settings: `sharedState.store`, else Redis (`COGNITO_REDIS_URL`), else this process's
+ * memory. Give your own store as `sharedState.store`; tests may `overrideProvider()` this token.
  */
 export const COGNITO_STATE_STORE = Symbol.for('nest-cognito-auth:state-store');

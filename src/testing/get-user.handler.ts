@@ -94,7 +94,12 @@ export class GetUserOperation {
     if (!header || !claims || !s || header.alg !== 'RS256' || typeof header.kid !== 'string') throw invalid;
     const jwk = this.options.key(header.kid);
     if (!jwk) throw invalid;
-    const signed = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(s, 'base64url'));
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${h}.${p}`),
+      createPublicKey({ key: jwk, format: 'jwk' }),
+      Buffer.from(s, 'base64url'),
+    );
     if (!signed || claims.iss !== this.options.issuer || claims.token_use !== 'access') throw invalid;
     if (typeof claims.exp !== 'number' || claims.exp <= this.now()) throw new Refusal('NotAuthorizedException', 'Access Token has expired');
     if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes(ADMIN_SCOPE)) {

@@ -10,7 +10,9 @@ const MAX_ATTEMPTS = 2;
  * for the retry within `cognitoTimeoutMs` (the overall deadline is enforced by `callCognito`).
  * Credentials come from the SDK's default provider chain; the operations used are unsigned.
  */
-export function createCognitoClient(settings: Pick<CognitoAuthSettings, 'region' | 'endpoint' | 'cognitoTimeoutMs'>): CognitoIdentityProviderClient {
+export function createCognitoClient(
+  settings: Pick<CognitoAuthSettings, 'region' | 'endpoint' | 'cognitoTimeoutMs'>,
+): CognitoIdentityProviderClient {
   const budget = settings.cognitoTimeoutMs;
   return new CognitoIdentityProviderClient({
     region: settings.region,

@@ -6,18 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import {
-  Controller,
-  type ExecutionContext,
-  Get,
-  HttpCode,
-  Inject,
-  Injectable,
-  Post,
-  Req,
-  Res,
-  type Type,
-} from '@nestjs/common';
+import { Controller, type ExecutionContext, Get, HttpCode, Inject, Injectable, Post, Req, Res, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
@@ -233,7 +222,9 @@ export async function startInstance(name: string, o: InstanceOptions): Promise<I
 export async function startInstances(names: readonly string[], o: InstanceOptions): Promise<Instance[]> {
   const started: Instance[] = [];
   for (const [i, name] of names.entries()) {
-    started.push(await startInstance(name, { ...o, database: o.database && { ...o.database, synchronize: o.database.synchronize && i === 0 } }));
+    started.push(
+      await startInstance(name, { ...o, database: o.database && { ...o.database, synchronize: o.database.synchronize && i === 0 } }),
+    );
   }
   return started;
 }
@@ -242,6 +233,7 @@ export async function startInstances(names: readonly string[], o: InstanceOption
 export function expectNothingShared(instances: readonly Instance[], types: ReadonlyArray<Type<unknown> | symbol>): void {
   for (const type of types) {
     const objects = instances.map((i) => i.get<unknown>(type));
-    if (new Set(objects).size !== objects.length) throw new Error(`Instances share a ${String((type as { name?: string }).name ?? type.toString())}`);
+    if (new Set(objects).size !== objects.length)
+      throw new Error(`Instances share a ${String((type as { name?: string }).name ?? type.toString())}`);
   }
 }

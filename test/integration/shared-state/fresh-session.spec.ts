@@ -42,7 +42,13 @@ describe('@RequireFreshSession() across instances', () => {
     it('checks a token with GetUser once for 40 requests over two instances', async () => {
       const tokens = await idp.issueTokens();
       const calls = front.getUser.calls;
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => request(instances[i % 2]!.url).get('/s/fresh').set(seedHeaders(tokens))));
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          request(instances[i % 2]!.url)
+            .get('/s/fresh')
+            .set(seedHeaders(tokens)),
+        ),
+      );
       expect(answers.map((r) => r.status)).toEqual(Array(40).fill(200));
       expect(front.getUser.calls - calls).toBe(1);
     });
@@ -82,14 +88,21 @@ describe('@RequireFreshSession() across instances', () => {
       expect((await request(a.url).get('/s/fresh').set(seedHeaders(tokens))).status).toBe(200);
       front.getUser.revokeAccessToken(tokens.accessToken);
       let refused: request.Response | undefined;
-      await until(async () => {
-        refused = await request(a.url).get('/s/fresh').set(seedHeaders(tokens));
-        return refused.status !== 200;
-      }, 'the next online check', 3000);
+      await until(
+        async () => {
+          refused = await request(a.url).get('/s/fresh').set(seedHeaders(tokens));
+          return refused.status !== 200;
+        },
+        'the next online check',
+        3000,
+      );
       expect([refused!.status, refused!.body.code]).toEqual([401, 'token_revoked']);
       // Its session is now recorded as revoked: offline routes refuse it too, on both instances.
       for (const i of [a, b]) {
-        await until(async () => (await request(i.url).get('/t/me').set(seedHeaders(tokens))).body.code === 'token_revoked', `${i.name} to refuse it offline`);
+        await until(
+          async () => (await request(i.url).get('/t/me').set(seedHeaders(tokens))).body.code === 'token_revoked',
+          `${i.name} to refuse it offline`,
+        );
       }
     });
   });

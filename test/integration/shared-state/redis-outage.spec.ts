@@ -12,7 +12,12 @@ import { type PrivateRedis, startPrivateRedis, TEST_STATE_KEY, uniquePrefix, unt
 import { seedHeaders } from '../../support/test-app.js';
 
 /** One wave of the burst: `perInstance` requests on each instance, all at once. */
-async function wave(instances: readonly Instance[], perInstance: number, headers: Record<string, string>, path = '/t/me'): Promise<number[]> {
+async function wave(
+  instances: readonly Instance[],
+  perInstance: number,
+  headers: Record<string, string>,
+  path = '/t/me',
+): Promise<number[]> {
   const all = instances.flatMap((i) => Array.from({ length: perInstance }, () => request(i.url).get(path).set(headers)));
   return (await Promise.all(all)).map((res) => res.status);
 }
@@ -44,7 +49,11 @@ describe('Redis down and back (a private redis-server)', () => {
   let idp: TestIdentityProvider;
   let front: IdpFront;
   let redis: PrivateRedis;
-  const options = (): InstanceOptions => ({ idp, front, redis: { url: redis.url, prefix: uniquePrefix('outage'), stateKey: TEST_STATE_KEY } });
+  const options = (): InstanceOptions => ({
+    idp,
+    front,
+    redis: { url: redis.url, prefix: uniquePrefix('outage'), stateKey: TEST_STATE_KEY },
+  });
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
@@ -94,7 +103,10 @@ describe('Redis down and back (a private redis-server)', () => {
       expect(await wave(instances, 30, seedHeaders(tokens))).toEqual(Array(90).fill(200));
       // The logout made during the outage reaches the others once Redis is back...
       for (const i of instances.slice(1)) {
-        await until(async () => (await request(i.url).get('/t/me').set(seedHeaders(leaver))).status === 401, `${i.name} to learn the outage's logout`);
+        await until(
+          async () => (await request(i.url).get('/t/me').set(seedHeaders(leaver))).status === 401,
+          `${i.name} to learn the outage's logout`,
+        );
       }
       // ...and a new one travels at once again.
       const later = await idp.issueTokens({ sub: 'leaver-after' });
@@ -117,7 +129,10 @@ describe('Redis down and back (a private redis-server)', () => {
       const tokens = await idp.issueTokens({ sub: 'strict' });
       expect((await request(instance.url).get('/t/me').set(seedHeaders(tokens))).status).toBe(200);
       await redis.stop();
-      await until(async () => (await request(instance.url).get('/t/me').set(seedHeaders(tokens))).status === 503, 'the check to fail closed');
+      await until(
+        async () => (await request(instance.url).get('/t/me').set(seedHeaders(tokens))).status === 503,
+        'the check to fail closed',
+      );
       const refused = await request(instance.url).get('/t/me').set(seedHeaders(tokens));
       expect(refused.body.code).toBe('auth_unavailable');
       expect(refused.headers['retry-after']).toBe('5');

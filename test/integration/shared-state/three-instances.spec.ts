@@ -11,7 +11,14 @@ import { CognitoRevocationService } from '../../../src/shared-state/cognito-revo
 import { COGNITO_STATE_STORE, type CognitoStateStore } from '../../../src/shared-state/state-store.interface.js';
 import { type IssuedTokens, TestIdentityProvider } from '../../../src/testing/index.js';
 import { createTestDatabase, dbAvailable, type TestDatabase } from '../../support/databases.js';
-import { expectNothingShared, IdpFront, type Instance, type InstanceOptions, startInstance, startInstances } from '../../support/instances.js';
+import {
+  expectNothingShared,
+  IdpFront,
+  type Instance,
+  type InstanceOptions,
+  startInstance,
+  startInstances,
+} from '../../support/instances.js';
 import { dropPrefix, entriesUnder, SHARED_REDIS_URL, TEST_STATE_KEY, testClient, uniquePrefix, until } from '../../support/redis.js';
 import { seedHeaders } from '../../support/test-app.js';
 
@@ -22,7 +29,10 @@ function storm(instances: readonly Instance[], count: number, path: string, head
   return Promise.all(
     Array.from({ length: count }, (_, i) => {
       const instance = instances[i % instances.length]!;
-      return request(instance.url).get(path).set(headers).then((res) => ({ instance: instance.name, res }));
+      return request(instance.url)
+        .get(path)
+        .set(headers)
+        .then((res) => ({ instance: instance.name, res }));
     }),
   );
 }
@@ -60,10 +70,16 @@ describe('three instances on shared Redis', () => {
       const expired = await idp.issueTokens({ expiresInSeconds: -60 });
       const release = front.hold();
       const pending = storm(instances, STORM, '/t/claims', seedHeaders(expired));
-      // Every instance has its refresh in flight (one holds the lock and waits at Cognito, the
-      // others wait for its result) before Cognito answers.
-      await until(() => front.held === 1 && instances.every((i) => i.get(TokenRefreshService).inFlightRefreshCount === 1), 'the storm to reach every instance');
-      release();
+      try {
+        // Every instance has its refresh in flight (one holds the lock and waits at Cognito, the
+        // others wait for its result) before Cognito answers.
+        await until(
+          () => front.held >= 1 && instances.every((i) => i.get(TokenRefreshService).inFlightRefreshCount === 1),
+          'the storm to reach every instance',
+        );
+      } finally {
+        release();
+      }
       const answers = await pending;
 
       expect(answers.map((a) => a.res.status)).toEqual(Array(STORM).fill(200));
@@ -84,7 +100,8 @@ describe('three instances on shared Redis', () => {
         const entries = await entriesUnder(client, prefix);
         expect(entries.some(([key]) => key.startsWith(`${prefix}refresh:result:`))).toBe(true);
         const secrets = [expired.refreshToken, res.headers.accesstoken as string, res.headers.idtoken as string, expired.sub];
-        for (const [key, value] of entries) for (const secret of secrets) for (const text of [key, value]) expect(text.includes(secret.slice(0, 24))).toBe(false);
+        for (const [key, value] of entries)
+          for (const secret of secrets) for (const text of [key, value]) expect(text.includes(secret.slice(0, 24))).toBe(false);
       } finally {
         await client.quit();
       }
@@ -108,7 +125,13 @@ describe('three instances on shared Redis', () => {
 
     it('the instances share nothing in memory: their own services, store and connections', async () => {
       if (!(await up)) return expect(process.env.REQUIRE_DB).not.toBe('1');
-      expectNothingShared(instances, [TokenRefreshService, CognitoRevocationService, UserSyncService, JwtValidationService, COGNITO_STATE_STORE]);
+      expectNothingShared(instances, [
+        TokenRefreshService,
+        CognitoRevocationService,
+        UserSyncService,
+        JwtValidationService,
+        COGNITO_STATE_STORE,
+      ]);
     });
 
     it('logout on A: B and C refuse the same tokens, cached ones included; an instance started later refuses them at once', async () => {
@@ -131,7 +154,9 @@ describe('three instances on shared Redis', () => {
       const logout = request(a.url).post('/auth/logout').set(seedHeaders(tokens));
       const [out] = await Promise.all([logout, watch(b), watch(c)]);
       expect(out.status).toBe(204);
-      process.stderr.write(`[figure] logout on A refused on B after ${refusedAt.get('B')!.toFixed(1)} ms, on C after ${refusedAt.get('C')!.toFixed(1)} ms\n`);
+      process.stderr.write(
+        `[figure] logout on A refused on B after ${refusedAt.get('B')!.toFixed(1)} ms, on C after ${refusedAt.get('C')!.toFixed(1)} ms\n`,
+      );
 
       const d = await startInstance('D', { ...base(), database: { options: database!.options, synchronize: false } });
       try {
@@ -149,13 +174,17 @@ describe('three instances on shared Redis', () => {
       const before = await idp.issueTokens({ sub, email: 'old@example.test' });
       // Access token alone: no email claim, so B and C answer from their caches and write nothing back.
       const accessOnly = { Authorization: `Bearer ${before.accessToken}` };
-      for (const i of instances) expect((await request(i.url).get('/s/email').set(seedHeaders(before))).body.email).toBe('old@example.test');
+      for (const i of instances)
+        expect((await request(i.url).get('/s/email').set(seedHeaders(before))).body.email).toBe('old@example.test');
       for (const i of [b, c]) expect((await request(i.url).get('/s/email').set(accessOnly)).body.email).toBe('old@example.test');
 
       const after: IssuedTokens = await idp.issueTokens({ sub, email: 'new@example.test' });
       expect((await request(a.url).get('/s/email').set(seedHeaders(after))).body.email).toBe('new@example.test');
       for (const i of [b, c]) {
-        await until(async () => (await request(i.url).get('/s/email').set(accessOnly)).body.email === 'new@example.test', `${i.name} to drop its cached row`);
+        await until(
+          async () => (await request(i.url).get('/s/email').set(accessOnly)).body.email === 'new@example.test',
+          `${i.name} to drop its cached row`,
+        );
       }
     });
 

@@ -62,7 +62,7 @@ describe('CognitoRevocationService', () => {
   });
 
   describe('revokeUser', () => {
-    it('revokes the user\'s tokens issued at or before the cut-off, not after, and no other user\'s', async () => {
+    it("revokes the user's tokens issued at or before the cut-off, not after, and no other user's", async () => {
       const revocation = make();
       const at = nowSeconds();
       await revocation.revokeUser('user-1', at);
@@ -161,7 +161,13 @@ describe('CognitoRevocationService', () => {
       const store = new InMemoryStateStore(clock);
       const revocation = make(store);
       await new Promise((resolve) => setImmediate(resolve));
-      for (const m of ['not json', '[]', '{"kind":"session"}', '{"kind":"session","id":"","expiresAtMs":1e15}', '{"kind":"user","sub":"u","expiresAtMs":1e15}']) {
+      for (const m of [
+        'not json',
+        '[]',
+        '{"kind":"session"}',
+        '{"kind":"session","id":"","expiresAtMs":1e15}',
+        '{"kind":"user","sub":"u","expiresAtMs":1e15}',
+      ]) {
         await store.publish(REVOCATION_CHANNEL, m);
       }
       expect(revocation.recordCount).toBe(0);

@@ -21,7 +21,10 @@ describe('CognitoRevocationService on a shared store', () => {
       },
       () => undefined,
     );
-  const make = async (store: SharedMemoryStore, extra: { failClosed?: boolean; stateKey?: string } = {}): Promise<CognitoRevocationService> => {
+  const make = async (
+    store: SharedMemoryStore,
+    extra: { failClosed?: boolean; stateKey?: string } = {},
+  ): Promise<CognitoRevocationService> => {
     const service = new CognitoRevocationService(settingsFor(store, extra), store, clock);
     services.push(service);
     await service.onModuleInit();
@@ -105,7 +108,8 @@ describe('CognitoRevocationService on a shared store', () => {
     expect(a.isRevoked(token())).toBe(true);
     expect(b.isRevoked(token())).toBe(false);
     storeA.setDown(false);
-    for (let i = 0; i < 10 && !b.isRevoked(token({ sub: 'user-2', origin_jti: 'other' })); i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 10 && !b.isRevoked(token({ sub: 'user-2', origin_jti: 'other' })); i++)
+      await new Promise((resolve) => setImmediate(resolve));
     expect(b.isRevoked(token())).toBe(true);
     expect(b.isRevoked(token({ sub: 'user-2', origin_jti: 'other' }))).toBe(true);
     const late = await make(new SharedMemoryStore(clock, storeA.inner));
