@@ -21,6 +21,7 @@ import { HttpContextAdapter } from './contexts/http.context.js';
 import { RpcContextAdapter } from './contexts/rpc.context.js';
 import { WsContextAdapter } from './contexts/ws.context.js';
 import { CognitoGuard } from './guard/cognito.guard.js';
+import { cognitoPoolRoutesProvider } from './guard/pool-routes.validator.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import type { CognitoAuthModuleOptions, CognitoAuthSettings } from './options/cognito-auth.options.js';
 import { type ConfigReader, configServiceClass, envReaderOf, findConfigService } from './options/config-service.reader.js';
@@ -38,7 +39,7 @@ const settingsProvider: Provider = {
     const configService = injected ?? (await findConfigService(moduleRef));
     const settings = resolveCognitoSettings(options, envReaderOf(configService));
     new Logger('CognitoAuthModule').log(
-      `Cognito pool ${settings.userPoolId}, ${settings.clientIds.length} client(s), token use ${settings.tokenUse}`,
+      `Cognito pool(s) ${settings.pools?.map((p) => `${p.name} (${p.userPoolId})`).join(', ') ?? settings.userPoolId}, ${settings.clientIds.length} client(s), token use ${settings.tokenUse}`,
     );
     return settings;
   },
@@ -81,7 +82,7 @@ const services = [
  * - `CognitoAuthModule.forRootAsync({ imports, inject, useFactory })`.
  */
 @Module({
-  providers: [settingsProvider, stateStoreProvider, cognitoOpenApiProvider, ...services],
+  providers: [settingsProvider, stateStoreProvider, cognitoOpenApiProvider, cognitoPoolRoutesProvider, ...services],
   exports: [COGNITO_AUTH_SETTINGS, COGNITO_STATE_STORE, ...services],
 })
 export class CognitoAuthModule extends ConfigurableCognitoAuthModule {

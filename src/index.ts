@@ -19,6 +19,9 @@ export {
   TokenUse,
 } from './guard/access.decorators.js';
 export type { AllowedCallers, RouteRules } from './guard/route-rules.js';
+export { Pools } from './guard/pools.decorator.js';
+export type { CognitoPoolOptions, ResolvedPoolSettings, ResolvedReplicaIssuer } from './options/cognito-auth.options.js';
+export type { PoolKeySetStatus } from './tokens/jwt-validation.service.js';
 export { CognitoAuthenticator } from './auth/cognito.authenticator.js';
 export type { AuthenticateOptions, AuthResult, TokenInput, TokenSource } from './auth/authenticator.types.js';
 export { isMachineToken } from './users/machine-token.js';

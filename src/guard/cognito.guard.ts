@@ -17,7 +17,7 @@ import {
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
-import { readRouteRules, type RouteRules } from './route-rules.js';
+import { checkPoolRule, readRouteRules, type RouteRules } from './route-rules.js';
 
 /** An outcome with the tokens it came from and the token mode it was established for. */
 type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: TokenUse };
@@ -102,6 +102,7 @@ export class CognitoGuard implements CanActivate {
     const { kind, groups, scopes } = result.identity;
     if (rules.callers === 'users' && kind !== 'user') throw new ForbiddenCallerError('Machine clients may not use this route');
     if (rules.callers === 'machines' && kind !== 'machine') throw new ForbiddenCallerError('Only machine clients may use this route');
+    checkPoolRule(rules, result.identity.pool);
     if (rules.groups && !rules.groups.some((g) => groups.includes(g))) throw new ForbiddenGroupError();
     if (rules.allGroups && !rules.allGroups.every((g) => groups.includes(g))) throw new ForbiddenGroupError();
     if (rules.noGroups && rules.noGroups.some((g) => groups.includes(g))) throw new ForbiddenGroupError('Caller is in an excluded group');

@@ -27,13 +27,16 @@ const refreshFailed: Expectation = { status: 401, code: 'refresh_failed', www: '
 const unavailable: Expectation = { status: 503, code: 'auth_unavailable' };
 /** The JWKS refetch cooldown of the app, on its injected clock. */
 const COOLDOWN = 10_000;
-/** The per-user refresh window (DESIGN: 10 attempts a minute per `sub`). */
+/** The per-user refresh window (10 attempts a minute per `sub`). */
 const MINUTE = 60_000;
+
+/** The pool's issuer, once the provider listens: only a token naming a configured issuer reaches a key lookup. */
+let issuer = '';
 
 /** A compact JWS with an unknown kid and a fake signature: costs nothing to make. */
 function unknownKidToken(payloadPad = 0): string {
   const header = b64u(JSON.stringify({ alg: 'RS256', kid: `flood-${randomUUID()}` }));
-  const payload = b64u(JSON.stringify({ sub: 'x', token_use: 'access', pad: 'p'.repeat(payloadPad) }));
+  const payload = b64u(JSON.stringify({ sub: 'x', iss: issuer, token_use: 'access', pad: 'p'.repeat(payloadPad) }));
   return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
 }
 
@@ -54,6 +57,7 @@ describe('abuse limits', () => {
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
+    issuer = idp.issuer;
     gate = await JwksGate.start(idp.jwksUri);
     clock = new ManualClock(Date.now());
     // Refreshed tokens are minted on the app's clock, so they are neither early nor late for it.
