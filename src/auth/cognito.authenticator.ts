@@ -227,7 +227,12 @@ export class CognitoAuthenticator {
 
   /** True when an earlier result no longer holds: its tokens expired or were revoked since. */
   isStale(result: Pick<AuthResult, 'expiresAtMs' | 'tokens'>): boolean {
-    return this.hasExpired(result) || this.revoked(result.tokens);
+    if (this.hasExpired(result)) return true;
+    try {
+      return this.revoked(result.tokens);
+    } catch {
+      return true; // revocation fails closed (503): authenticating again answers it
+    }
   }
 
   private revoked(tokens: VerifiedTokens): boolean {

@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthResult, TokenUse } from '../auth/authenticator.types.js';
 import { CognitoAuthenticator } from '../auth/cognito.authenticator.js';
@@ -7,6 +7,7 @@ import { CognitoContexts } from '../contexts/cognito-contexts.js';
 import type { CognitoContextAdapter, ContextTokens } from '../contexts/context.adapter.js';
 import { type AuthOutcome, COGNITO_REQUEST_STATE, type StateCarrier } from '../contexts/request-state.js';
 import {
+  AuthUnavailableError,
   type CognitoAuthError,
   ForbiddenCallerError,
   ForbiddenClaimsError,
@@ -16,6 +17,7 @@ import {
   TokenMissingError,
 } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import { OnlineSessionChecker } from '../shared-state/online-session.checker.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
 import { checkPoolRule, readRouteRules, type RouteRules } from './route-rules.js';
 
@@ -39,6 +41,7 @@ export class CognitoGuard implements CanActivate {
     @Inject(COGNITO_AUTH_SETTINGS) protected readonly settings: CognitoAuthSettings,
     protected readonly authenticator: CognitoAuthenticator,
     protected readonly contexts: CognitoContexts,
+    @Optional() protected readonly onlineSessions?: OnlineSessionChecker,
   ) {}
 
   /** Decides whether the call may reach its handler; throws the context's refusal otherwise. */
@@ -51,6 +54,7 @@ export class CognitoGuard implements CanActivate {
     if (outcome.error) throw this.handleFailure(context, adapter, outcome.error, outcome.tokens);
     try {
       this.checkRouteRules(outcome.result, rules, context);
+      if (rules.freshSession) await this.checkFreshSession(outcome.result, context);
     } catch (err) {
       if (isCognitoAuthError(err)) throw this.handleFailure(context, adapter, err, outcome.tokens);
       throw err;
@@ -107,6 +111,15 @@ export class CognitoGuard implements CanActivate {
     if (rules.allGroups && !rules.allGroups.every((g) => groups.includes(g))) throw new ForbiddenGroupError();
     if (rules.noGroups && rules.noGroups.some((g) => groups.includes(g))) throw new ForbiddenGroupError('Caller is in an excluded group');
     if (rules.scopes && !rules.scopes.every((s) => scopes.includes(s))) throw new ForbiddenScopeError();
+  }
+
+  /**
+   * `@RequireFreshSession()`: asks Cognito whether the session is still live (at most once per
+   * `onlineCheckSeconds` per token); 401 `token_revoked`, 403 `forbidden_scope` or 503.
+   */
+  protected async checkFreshSession(result: AuthResult, _context: ExecutionContext): Promise<void> {
+    if (!this.onlineSessions) throw new AuthUnavailableError('The online session check is not available', this.settings.retryAfterSeconds);
+    await this.onlineSessions.check(result.accessToken, result.tokens);
   }
 
   /** What to throw for a refusal: the context adapter's form of it (status headers, socket close...). */

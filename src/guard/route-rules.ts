@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
+import { FRESH_SESSION_KEY } from './fresh-session.decorator.js';
 import type { TokenUse } from '../auth/authenticator.types.js';
 import {
   ALL_GROUPS_KEY,
@@ -32,6 +33,8 @@ export interface RouteRules {
   readonly tokenUse: TokenUse | undefined;
   /** `@AllowMachines` / `@MachinesOnly`; default users only. */
   readonly callers: AllowedCallers;
+  /** `@RequireFreshSession()`: the session is also checked with Cognito (`GetUser`). */
+  readonly freshSession: boolean;
   /** `@Pools`: the caller comes from one of these pools. */
   readonly pools: readonly string[] | undefined;
 }
@@ -70,6 +73,7 @@ export function readRouteRules(reflector: Reflector, handler: Handler, controlle
     scopes: list(both<string[]>(SCOPES_KEY)),
     tokenUse: both<TokenUse>(TOKEN_USE_KEY),
     callers: both<AllowedCallers>(CALLERS_KEY) ?? 'users',
+    freshSession: both<boolean>(FRESH_SESSION_KEY) === true,
     pools: list(both<string[]>(POOLS_KEY)),
   });
   byClass.set(controller, rules);

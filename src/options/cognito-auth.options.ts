@@ -108,7 +108,10 @@ export interface CognitoSharedStateOptions {
   stateKey?: string;
   /** Refuse tokens while the store cannot be asked whether they are revoked (`COGNITO_REVOCATION_FAIL_CLOSED`). Default false. */
   revocationFailClosed?: boolean;
-  /** Seconds between checks of a long-lived connection's token against the store (`COGNITO_ONLINE_CHECK_SECONDS`). Default 60. */
+  /**
+   * At most one Cognito `GetUser` check per token per this many seconds on `@RequireFreshSession()`
+   * routes (`COGNITO_ONLINE_CHECK_SECONDS`). Default 60.
+   */
   onlineCheckSeconds?: number;
 }
 
