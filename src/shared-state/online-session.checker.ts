@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
-import { type CognitoIdentityProviderClient, GetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { GetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { ForbiddenScopeError, RefreshFailedError, TokenRevokedError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import { createCognitoClient } from '../tokens/cognito-client.js';
+import { CognitoClients } from '../tokens/cognito-client.js';
 import { callCognito } from '../tokens/cognito-errors.js';
 import type { CognitoAccessTokenClaims, VerifiedTokens } from '../tokens/token.types.js';
 import { VerifiedTokenCache } from '../tokens/verified-token.cache.js';
@@ -42,7 +42,7 @@ export class OnlineSessionChecker implements OnModuleDestroy {
   private readonly checkMs: number;
   private readonly local = new VerifiedTokenCache<true>(LOCAL_ENTRIES);
   private readonly inFlight = new Map<string, Promise<Verdict>>();
-  private client: CognitoIdentityProviderClient | undefined;
+  private clients: CognitoClients | undefined;
 
   /**
    * @param settings the module's settings (`sharedState.onlineCheckSeconds`)
@@ -95,7 +95,7 @@ export class OnlineSessionChecker implements OnModuleDestroy {
 
   /** Closes the SDK client and the shared single-flight's subscription. */
   async onModuleDestroy(): Promise<void> {
-    this.client?.destroy();
+    this.clients?.destroy();
     await this.flight.close();
   }
 
@@ -103,7 +103,7 @@ export class OnlineSessionChecker implements OnModuleDestroy {
     const ttlMs = Math.max(1000, Math.min(this.checkMs, claims.exp * 1000 - this.clock()));
     const verdict = (await this.flight.run(
       id,
-      () => this.askCognito(accessToken, ttlMs),
+      () => this.askCognito(accessToken, claims.client_id, ttlMs),
       this.settings.cognitoTimeoutMs + 1000,
     )) as Verdict;
     if (verdict === 'live') {
@@ -114,9 +114,9 @@ export class OnlineSessionChecker implements OnModuleDestroy {
     return 'revoked';
   }
 
-  private async askCognito(accessToken: string, ttlMs: number): Promise<SharedResult> {
-    this.client ??= createCognitoClient(this.settings);
-    const client = this.client;
+  private async askCognito(accessToken: string, clientId: string, ttlMs: number): Promise<SharedResult> {
+    this.clients ??= new CognitoClients(this.settings);
+    const client = this.clients.for(clientId);
     try {
       await callCognito('GetUser', (abortSignal) => client.send(new GetUserCommand({ AccessToken: accessToken }), { abortSignal }), {
         timeoutMs: this.settings.cognitoTimeoutMs,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   type AuthenticationResultType,
-  type CognitoIdentityProviderClient,
   GetTokensFromRefreshTokenCommand,
   InitiateAuthCommand,
   RevokeTokenCommand,
@@ -14,7 +13,7 @@ import { CognitoRevocationService } from '../shared-state/cognito-revocation.ser
 import { SharedRefresh } from '../shared-state/shared-refresh.js';
 import { cipherFor } from '../shared-state/state-cipher.js';
 import { COGNITO_STATE_STORE, type CognitoStateStore } from '../shared-state/state-store.interface.js';
-import { createCognitoClient } from './cognito-client.js';
+import { CognitoClients } from './cognito-client.js';
 import { callCognito } from './cognito-errors.js';
 import { RefreshRateLimiter } from './refresh-rate.limiter.js';
 import type { RefreshInput, RevokeOptions } from './refresh.types.js';
@@ -59,7 +58,8 @@ function refreshKey(clientId: string, refreshToken: string): string {
 @Injectable()
 export class TokenRefreshService implements OnModuleDestroy {
   private readonly logger = new Logger(TokenRefreshService.name);
-  private readonly client: CognitoIdentityProviderClient;
+  /** One SDK client per pool, by app client id. */
+  private readonly clients: CognitoClients;
   private readonly revocation: CognitoRevocationService;
   /** The revocation service this one made for itself (none given), closed with it. */
   private readonly ownRevocation: CognitoRevocationService | undefined;
@@ -104,7 +104,7 @@ export class TokenRefreshService implements OnModuleDestroy {
             retryAfterSeconds: settings.retryAfterSeconds,
           })
         : undefined;
-    this.client = createCognitoClient(settings);
+    this.clients = new CognitoClients(settings);
   }
 
   /**
@@ -200,7 +200,7 @@ export class TokenRefreshService implements OnModuleDestroy {
 
   /** Closes the SDK client's sockets, the shared single-flight's subscription, and the revocation service it made for itself. */
   async onModuleDestroy(): Promise<void> {
-    this.client.destroy();
+    this.clients.destroy();
     await this.shared?.close();
     await this.ownRevocation?.onModuleDestroy();
   }
@@ -239,7 +239,7 @@ export class TokenRefreshService implements OnModuleDestroy {
   private async revokeWith(refreshToken: string, clientId: string): Promise<void> {
     const secret = this.settings.clientSecrets.get(clientId);
     await this.call('RevokeToken', (abortSignal) =>
-      this.client.send(
+      this.clients.for(clientId).send(
         new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(secret ? { ClientSecret: secret } : {}) }),
         { abortSignal },
       ),
@@ -250,7 +250,7 @@ export class TokenRefreshService implements OnModuleDestroy {
     const secret = this.settings.clientSecrets.get(clientId);
     const result = this.settings.refreshTokenRotation
       ? await this.call('GetTokensFromRefreshToken', (abortSignal) =>
-          this.client.send(
+          this.clients.for(clientId).send(
             new GetTokensFromRefreshTokenCommand({
               RefreshToken: refreshToken,
               ClientId: clientId,
@@ -260,7 +260,7 @@ export class TokenRefreshService implements OnModuleDestroy {
           ),
         )
       : await this.call('InitiateAuth', (abortSignal) =>
-          this.client.send(
+          this.clients.for(clientId).send(
             new InitiateAuthCommand({
               AuthFlow: 'REFRESH_TOKEN_AUTH',
               ClientId: clientId,
