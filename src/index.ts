@@ -8,16 +8,7 @@ export { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.j
 export { CognitoGuard } from './guard/cognito.guard.js';
 export { CurrentUser } from './guard/current-user.decorator.js';
 export { AccessToken, CognitoClaims } from './guard/cognito-claims.decorator.js';
-export {
-  AllGroups,
-  AllowMachines,
-  Groups,
-  MachinesOnly,
-  NoGroups,
-  Public,
-  Scopes,
-  TokenUse,
-} from './guard/access.decorators.js';
+export { AllGroups, AllowMachines, Groups, MachinesOnly, NoGroups, Public, Scopes, TokenUse } from './guard/access.decorators.js';
 export type { AllowedCallers, RouteRules } from './guard/route-rules.js';
 export { Pools } from './guard/pools.decorator.js';
 export type { CognitoPoolOptions, ResolvedPoolSettings, ResolvedReplicaIssuer } from './options/cognito-auth.options.js';

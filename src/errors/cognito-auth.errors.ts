@@ -154,7 +154,7 @@ export class TokenRevokedError extends CognitoAuthError {
 
 /** 403 `forbidden_claims`: the app's `validate(tokens, info)` hook refused the caller. */
 export class ForbiddenClaimsError extends CognitoAuthError {
-  constructor(message = 'Caller does not meet this application\'s claim rules') {
+  constructor(message = "Caller does not meet this application's claim rules") {
     super(403, 'forbidden_claims', message);
   }
 }

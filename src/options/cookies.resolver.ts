@@ -15,8 +15,11 @@ const HOST_PREFIX = '__Host-';
  */
 export function resolveCookies(o: CognitoAuthModuleOptions, reader: SettingsReader): CognitoAuthSettings['cookies'] {
   const c = o.cookies ?? {};
-  const sameSiteSrc = c.sameSite !== undefined ? { value: c.sameSite, source: 'cookies.sameSite' } : reader.read(['COGNITO_COOKIE_SAMESITE']);
-  const sameSite = (typeof sameSiteSrc?.value === 'string' ? sameSiteSrc.value.toLowerCase() : (sameSiteSrc?.value ?? 'lax')) as CookieSameSite;
+  const sameSiteSrc =
+    c.sameSite !== undefined ? { value: c.sameSite, source: 'cookies.sameSite' } : reader.read(['COGNITO_COOKIE_SAMESITE']);
+  const sameSite = (
+    typeof sameSiteSrc?.value === 'string' ? sameSiteSrc.value.toLowerCase() : (sameSiteSrc?.value ?? 'lax')
+  ) as CookieSameSite;
   if (!SAME_SITES.includes(sameSite)) {
     throw new CognitoConfigError(sameSiteSrc!.source, `must be one of ${SAME_SITES.join(', ')} (got "${String(sameSiteSrc!.value)}")`);
   }
@@ -29,14 +32,21 @@ export function resolveCookies(o: CognitoAuthModuleOptions, reader: SettingsRead
 
   const hostPrefix = reader.boolSourced('cookies.hostPrefix', c.hostPrefix, 'COGNITO_COOKIE_HOST_PREFIX', false);
   if (hostPrefix.value && domain) {
-    throw new CognitoConfigError(hostPrefix.source, `a __Host- cookie cannot carry a Domain: unset ${domain.source} or turn the prefix off`);
+    throw new CognitoConfigError(
+      hostPrefix.source,
+      `a __Host- cookie cannot carry a Domain: unset ${domain.source} or turn the prefix off`,
+    );
   }
   if (hostPrefix.value && !secure) {
-    throw new CognitoConfigError(hostPrefix.source, 'a __Host- cookie must be Secure: turn Secure cookies on (SECURE_COOKIE / cookies.secure)');
+    throw new CognitoConfigError(
+      hostPrefix.source,
+      'a __Host- cookie must be Secure: turn Secure cookies on (SECURE_COOKIE / cookies.secure)',
+    );
   }
   const names = { access: c.names?.access ?? 'AccessToken', id: c.names?.id ?? 'IdToken', refresh: c.names?.refresh ?? 'RefreshToken' };
   for (const [kind, name] of Object.entries(names)) {
-    if (typeof name !== 'string' || !COOKIE_NAME.test(name)) throw new CognitoConfigError(`cookies.names.${kind}`, 'is not a valid cookie name');
+    if (typeof name !== 'string' || !COOKIE_NAME.test(name))
+      throw new CognitoConfigError(`cookies.names.${kind}`, 'is not a valid cookie name');
   }
   const prefixed = (name: string): string => (!hostPrefix.value || name.startsWith(HOST_PREFIX) ? name : HOST_PREFIX + name);
 

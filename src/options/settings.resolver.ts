@@ -42,7 +42,13 @@ export function resolveCognitoSettings(
 
 type Numbers = Pick<
   CognitoAuthSettings,
-  'clockToleranceSeconds' | 'maxTokenLength' | 'jwksTimeoutMs' | 'jwksRefetchCooldownMs' | 'cognitoTimeoutMs' | 'retryAfterSeconds' | 'tokenCacheSize'
+  | 'clockToleranceSeconds'
+  | 'maxTokenLength'
+  | 'jwksTimeoutMs'
+  | 'jwksRefetchCooldownMs'
+  | 'cognitoTimeoutMs'
+  | 'retryAfterSeconds'
+  | 'tokenCacheSize'
 >;
 
 /** Tolerances, limits and timeouts, each with its minimum. */

@@ -120,7 +120,8 @@ export class CognitoSessionService {
    */
   async logout(req: RequestHeadersLike & { method?: string }, res: unknown): Promise<void> {
     const tokens = extractTokens(req, this.settings);
-    if (this.settings.csrf && tokens.fromCookies) checkCsrf({ method: req.method ?? 'POST', headers: req.headers, cookies: tokens.cookies });
+    if (this.settings.csrf && tokens.fromCookies)
+      checkCsrf({ method: req.method ?? 'POST', headers: req.headers, cookies: tokens.cookies });
     if (this.settings.cookies.enabled) this.clearCookies(res);
     const claims = await this.claimsOf(tokens.access, tokens.id);
     if (tokens.refresh) {

@@ -17,10 +17,10 @@ export function errorHeaders(error: CognitoAuthError): Record<string, string> {
       error.code === 'invalid_credentials'
         ? REALM // a sign-in refused: no token was sent
         : error instanceof TokenMissingError || error.code === 'token_missing'
-        ? (error as TokenMissingError).noTokenAtAll
-          ? REALM
-          : `${REALM}, error="invalid_request"`
-        : `${REALM}, error="invalid_token"`;
+          ? (error as TokenMissingError).noTokenAtAll
+            ? REALM
+            : `${REALM}, error="invalid_request"`
+          : `${REALM}, error="invalid_token"`;
   }
   const retryAfter = (error as Partial<AuthUnavailableError>).retryAfterSeconds;
   if (typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);

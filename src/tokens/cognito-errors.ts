@@ -68,7 +68,10 @@ export function classifyCognitoError(err: unknown): CognitoFailure {
 export function safeErrorName(err: unknown): string {
   if (!err || typeof err !== 'object') return 'UnknownError';
   const e = err as ErrorLike;
-  const name = typeof e.name === 'string' && /^[A-Za-z]{1,80}$/.test(e.name) && /(Exception|Error|Fault|Timeout)$/.test(e.name) ? e.name : 'UnknownError';
+  const name =
+    typeof e.name === 'string' && /^[A-Za-z]{1,80}$/.test(e.name) && /(Exception|Error|Fault|Timeout)$/.test(e.name)
+      ? e.name
+      : 'UnknownError';
   const code = typeof e.code === 'string' && /^E[A-Z_]{2,30}$/.test(e.code) ? e.code : undefined;
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   return [name, code, status !== undefined ? `HTTP ${status}` : undefined].filter(Boolean).join(' ');

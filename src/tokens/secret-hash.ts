@@ -5,5 +5,7 @@ import { createHmac } from 'node:crypto';
  * `base64(HMAC-SHA256(key = clientSecret, message = username + clientId))`.
  */
 export function computeSecretHash(username: string, clientId: string, clientSecret: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId, 'utf8').digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(username + clientId, 'utf8')
+    .digest('base64');
 }

@@ -125,7 +125,7 @@ export class TokenRefreshService implements OnModuleDestroy {
     }
     if (typeof sub !== 'string' || sub === '') {
       // A caller bug, not the client's fault: without a sub the attempt cannot be rate-limited.
-      this.logger.error('Refresh refused: called without the expired token\'s sub');
+      this.logger.error("Refresh refused: called without the expired token's sub");
       return Promise.reject(new AuthUnavailableError(undefined, this.settings.retryAfterSeconds));
     }
     const key = refreshKey(clientId, refreshToken);
@@ -135,7 +135,11 @@ export class TokenRefreshService implements OnModuleDestroy {
     const done = this.recent.get(key, now);
     if (done) return Promise.resolve(done);
     if (this.refused.get(key, now)) return Promise.reject(new RefreshFailedError());
-    if (this.settings.clientSecrets.has(clientId) && !this.settings.refreshTokenRotation && (typeof username !== 'string' || username === '')) {
+    if (
+      this.settings.clientSecrets.has(clientId) &&
+      !this.settings.refreshTokenRotation &&
+      (typeof username !== 'string' || username === '')
+    ) {
       this.logger.warn('Refresh refused locally: the client has a secret but the token carries no username');
       return Promise.reject(new RefreshFailedError());
     }
@@ -239,10 +243,11 @@ export class TokenRefreshService implements OnModuleDestroy {
   private async revokeWith(refreshToken: string, clientId: string): Promise<void> {
     const secret = this.settings.clientSecrets.get(clientId);
     await this.call('RevokeToken', (abortSignal) =>
-      this.clients.for(clientId).send(
-        new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(secret ? { ClientSecret: secret } : {}) }),
-        { abortSignal },
-      ),
+      this.clients
+        .for(clientId)
+        .send(new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(secret ? { ClientSecret: secret } : {}) }), {
+          abortSignal,
+        }),
     );
   }
 

@@ -9,17 +9,7 @@ export type ColumnMetadata = EntityMetadata['columns'][number];
 
 /** How a column takes a claim value. */
 export type ColumnKind =
-  | 'string'
-  | 'uuid'
-  | 'integer'
-  | 'float'
-  | 'decimal'
-  | 'boolean'
-  | 'date'
-  | 'json'
-  | 'simple-array'
-  | 'enum'
-  | 'transformed';
+  'string' | 'uuid' | 'integer' | 'float' | 'decimal' | 'boolean' | 'date' | 'json' | 'simple-array' | 'enum' | 'transformed';
 
 /** What is known about a mapped column, worked out once at start-up. */
 export interface ColumnPlan {
@@ -44,9 +34,28 @@ export interface ColumnPlan {
 }
 
 const STRING_TYPES = new Set([
-  'varchar', 'character varying', 'nvarchar', 'national varchar', 'char', 'character', 'nchar',
-  'national char', 'text', 'tinytext', 'mediumtext', 'longtext', 'ntext', 'citext', 'string',
-  'varchar2', 'nvarchar2', 'clob', 'nclob', 'long', 'shorttext', 'alphanum',
+  'varchar',
+  'character varying',
+  'nvarchar',
+  'national varchar',
+  'char',
+  'character',
+  'nchar',
+  'national char',
+  'text',
+  'tinytext',
+  'mediumtext',
+  'longtext',
+  'ntext',
+  'citext',
+  'string',
+  'varchar2',
+  'nvarchar2',
+  'clob',
+  'nclob',
+  'long',
+  'shorttext',
+  'alphanum',
 ]);
 const MYSQL_TEXT_BYTES: Record<string, number> = {
   tinytext: 255,
@@ -55,14 +64,33 @@ const MYSQL_TEXT_BYTES: Record<string, number> = {
   longtext: 4_294_967_295,
 };
 const INTEGER_BITS: Record<string, number> = {
-  tinyint: 8, smallint: 16, int2: 16, mediumint: 24, int: 32, integer: 32, int4: 32,
-  bigint: 64, int8: 64, int64: 64, serial: 32, bigserial: 64, smallserial: 16,
+  tinyint: 8,
+  smallint: 16,
+  int2: 16,
+  mediumint: 24,
+  int: 32,
+  integer: 32,
+  int4: 32,
+  bigint: 64,
+  int8: 64,
+  int64: 64,
+  serial: 32,
+  bigserial: 64,
+  smallserial: 16,
 };
 const FLOAT_TYPES = new Set(['float', 'double', 'real', 'double precision', 'float4', 'float8', 'float64', 'smallfloat']);
 const DECIMAL_TYPES = new Set(['decimal', 'numeric', 'dec', 'fixed', 'number', 'money', 'smallmoney', 'smalldecimal']);
 const DATE_TYPES = new Set([
-  'date', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset', 'timestamp', 'timestamptz',
-  'timestamp without time zone', 'timestamp with time zone', 'timestamp with local time zone',
+  'date',
+  'datetime',
+  'datetime2',
+  'smalldatetime',
+  'datetimeoffset',
+  'timestamp',
+  'timestamptz',
+  'timestamp without time zone',
+  'timestamp with time zone',
+  'timestamp with local time zone',
 ]);
 /** 0001-01-01T00:00:00Z (Date.UTC maps years 0-99 to 1900-1999, so it cannot be used here). */
 const YEAR_1_MS = -62_135_596_800_000;
@@ -102,9 +130,7 @@ export function planColumn(dataSource: DataSource, column: ColumnMetadata): Colu
   const bits = INTEGER_BITS[norm];
   if (bits !== undefined) {
     const unsigned = column.unsigned || (norm === 'tinyint' && dbType === 'mssql');
-    const range: [bigint, bigint] = unsigned
-      ? [0n, (1n << BigInt(bits)) - 1n]
-      : [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n];
+    const range: [bigint, bigint] = unsigned ? [0n, (1n << BigInt(bits)) - 1n] : [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n];
     return { ...base, kind: 'integer', intRange: range };
   }
   if (FLOAT_TYPES.has(norm)) return { ...base, kind: 'float' };
@@ -118,9 +144,7 @@ export function planColumn(dataSource: DataSource, column: ColumnMetadata): Colu
   if (DATE_TYPES.has(norm)) {
     // MySQL/MariaDB TIMESTAMP holds 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC; others years 1-9999.
     const dateRange: [number, number] =
-      mysql && norm === 'timestamp'
-        ? [1000, Date.UTC(2038, 0, 19, 3, 14, 7)]
-        : [YEAR_1_MS, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
+      mysql && norm === 'timestamp' ? [1000, Date.UTC(2038, 0, 19, 3, 14, 7)] : [YEAR_1_MS, Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
     return { ...base, kind: 'date', dateRange, dateOnly: norm === 'date' };
   }
   return `its type "${norm || String(raw)}" is not one claim mapping supports`;

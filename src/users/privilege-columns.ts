@@ -6,9 +6,29 @@
 
 /** Whole names (lower case, without `_`, `-` or spaces) that mean a privilege. */
 const PRIVILEGE_NAMES = new Set([
-  'admin', 'isadmin', 'administrator', 'isadministrator', 'superadmin', 'issuperadmin',
-  'superuser', 'issuperuser', 'staff', 'isstaff', 'root', 'isroot', 'moderator', 'ismoderator',
-  'group', 'groups', 'scope', 'scopes', 'acl', 'acls', 'grants', 'accesslevel', 'privilegelevel',
+  'admin',
+  'isadmin',
+  'administrator',
+  'isadministrator',
+  'superadmin',
+  'issuperadmin',
+  'superuser',
+  'issuperuser',
+  'staff',
+  'isstaff',
+  'root',
+  'isroot',
+  'moderator',
+  'ismoderator',
+  'group',
+  'groups',
+  'scope',
+  'scopes',
+  'acl',
+  'acls',
+  'grants',
+  'accesslevel',
+  'privilegelevel',
 ]);
 /** Endings that mean a privilege whatever comes before (`user_role`, `appPermissions`). */
 const PRIVILEGE_ENDINGS = /(role|roles|permission|permissions|privilege|privileges|perms)$/;

@@ -150,7 +150,9 @@ export class UserRows {
     for (const { plan: column, claim } of this.plan.mapped) {
       const read = claims.read(claim);
       if (read.status === 'unverified') {
-        this.logger.debug?.(`Skipped field ${this.plan.entityName}.${column.property} (claim "${claim}"): ${VERIFIED_BY[claim]} is not true`);
+        this.logger.debug?.(
+          `Skipped field ${this.plan.entityName}.${column.property} (claim "${claim}"): ${VERIFIED_BY[claim]} is not true`,
+        );
       }
       if (read.status !== 'present') continue;
       const fitted = fitValue(column, read.value);

@@ -42,7 +42,10 @@ export function buildSyncPlan(users: ResolvedUserSyncSettings, dataSource: DataS
   try {
     metadata = dataSource.getMetadata(target);
   } catch {
-    throw new CognitoConfigError('users.entity', `${targetName(target)} is not an entity of the user DataSource; add it to the DataSource's entities`);
+    throw new CognitoConfigError(
+      'users.entity',
+      `${targetName(target)} is not an entity of the user DataSource; add it to the DataSource's entities`,
+    );
   }
   const entityName = metadata.name;
   const lookupColumn = lookupColumnOf(users, metadata);

@@ -129,7 +129,8 @@ export class UserSyncService implements OnModuleInit, OnModuleDestroy {
     const dataSource = this.findDataSource(users);
     if (!dataSource) {
       if (users.explicit) {
-        const which = typeof users.dataSource === 'string' ? `the DataSource named "${users.dataSource}"` : 'the default TypeORM DataSource';
+        const which =
+          typeof users.dataSource === 'string' ? `the DataSource named "${users.dataSource}"` : 'the default TypeORM DataSource';
         throw new CognitoConfigError(
           'users.dataSource',
           `user sync is on but ${which} was not found; import TypeOrmModule.forRoot(...) or pass a DataSource instance`,

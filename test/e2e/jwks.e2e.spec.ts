@@ -74,7 +74,9 @@ describe('JWKS cache', () => {
     const t = await startApp({ jwksTimeoutMs: 400 });
     try {
       expect(t.app.get(JwtValidationService).jwksStatus()).toMatchObject({ keys: 0, lastError: 'timed out' });
-      const res = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens()));
+      const res = await request(t.server)
+        .get('/t/me')
+        .set(seedHeaders(await idp.issueTokens()));
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('auth_unavailable');
     } finally {
@@ -129,7 +131,9 @@ describe('JWKS cache', () => {
 
       // Inside the cooldown an unknown kid is simply invalid, with no fetch at all.
       idp.jwks.mode = 'ok';
-      const again = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ key: rogue })));
+      const again = await request(t.server)
+        .get('/t/me')
+        .set(seedHeaders(await idp.issueTokens({ key: rogue })));
       expect(again.body.code).toBe('token_invalid');
       expect(idp.stats.jwksRequests).toBe(1);
     });
@@ -151,7 +155,13 @@ describe('JWKS cache', () => {
       expect((await request(t.server).get('/t/me').set(seedHeaders(old))).status).toBe(200); // now cached
       const next = await idp.rotateKey({ dropOld: true });
       clock.advance(COOLDOWN);
-      expect((await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ key: next })))).status).toBe(200);
+      expect(
+        (
+          await request(t.server)
+            .get('/t/me')
+            .set(seedHeaders(await idp.issueTokens({ key: next })))
+        ).status,
+      ).toBe(200);
       const res = await request(t.server).get('/t/me').set(seedHeaders(old));
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('token_invalid');

@@ -35,7 +35,10 @@ describe('session.logout()', () => {
   describe('cookie sessions with CSRF on', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ ...idp.moduleOptions(), cookies: { enabled: true }, csrf: true }, { controllers: [ProbeController, LogoutController] });
+      t = await createTestApp(
+        { ...idp.moduleOptions(), cookies: { enabled: true }, csrf: true },
+        { controllers: [ProbeController, LogoutController] },
+      );
     });
     afterAll(() => t?.close());
 

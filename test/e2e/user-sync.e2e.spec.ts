@@ -49,7 +49,11 @@ describe('user sync through the guard, over real HTTP', () => {
       const apps: TestApp[] = [];
       let count: DataSource;
 
-      async function app(users: NonNullable<CognitoAuthForRootOptions['users']>, extra: Partial<DataSourceOptions> = {}, reset = false): Promise<TestApp> {
+      async function app(
+        users: NonNullable<CognitoAuthForRootOptions['users']>,
+        extra: Partial<DataSourceOptions> = {},
+        reset = false,
+      ): Promise<TestApp> {
         const t = await createTestApp(
           { ...idp.moduleOptions(), users },
           {
@@ -72,7 +76,10 @@ describe('user sync through the guard, over real HTTP', () => {
         await (await app({ entity: AppUser }, {}, true)).close();
         apps.length = 0;
         // Our own DataSource for counting rows (describeDb's are destroyed after each test).
-        count = await new DataSource({ ...db.database().options, entities: [AppUser, EmailUser, NameUser] } as DataSourceOptions).initialize();
+        count = await new DataSource({
+          ...db.database().options,
+          entities: [AppUser, EmailUser, NameUser],
+        } as DataSourceOptions).initialize();
       });
       afterEach(async () => {
         await Promise.all(apps.splice(0).map((t) => t.close()));
@@ -85,10 +92,19 @@ describe('user sync through the guard, over real HTTP', () => {
 
       it('creates the row with the mapped fields on the first request and finds it on the second', async () => {
         const t = await app({ entity: AppUser, fieldMapping: mapping });
-        const tokens = await idp.issueTokens({ idClaims: { 'custom:first_name': 'Ada', 'custom:last_name': 'Lovelace' }, email: 'ada@example.test' });
+        const tokens = await idp.issueTokens({
+          idClaims: { 'custom:first_name': 'Ada', 'custom:last_name': 'Lovelace' },
+          email: 'ada@example.test',
+        });
         const first = await request(t.server).get('/t/me').set(seedHeaders(tokens));
         expect(first.status).toBe(200);
-        expect(first.body).toEqual({ id: expect.any(Number), sub: tokens.sub, email: 'ada@example.test', first_name: 'Ada', last_name: 'Lovelace' });
+        expect(first.body).toEqual({
+          id: expect.any(Number),
+          sub: tokens.sub,
+          email: 'ada@example.test',
+          first_name: 'Ada',
+          last_name: 'Lovelace',
+        });
         const second = await request(t.server).get('/t/me').set(seedHeaders(tokens));
         expect(second.body.id).toBe(first.body.id);
         expect(await rows(tokens.sub)).toBe(1);
@@ -98,26 +114,41 @@ describe('user sync through the guard, over real HTTP', () => {
       it('writes changed claims back with updateOnLogin, leaves them alone without it, and keeps fields whose claim is absent', async () => {
         const sub = `upd-${kind}-${Date.now()}`;
         const on = await app({ entity: AppUser, fieldMapping: mapping });
-        await request(on.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ sub, email: 'old@example.test', idClaims: { 'custom:first_name': 'Old' } })));
-        const changed = await request(on.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ sub, email: 'new@example.test' })));
+        await request(on.server)
+          .get('/t/me')
+          .set(seedHeaders(await idp.issueTokens({ sub, email: 'old@example.test', idClaims: { 'custom:first_name': 'Old' } })));
+        const changed = await request(on.server)
+          .get('/t/me')
+          .set(seedHeaders(await idp.issueTokens({ sub, email: 'new@example.test' })));
         expect(changed.body).toMatchObject({ email: 'new@example.test', first_name: 'Old' });
         const off = await app({ entity: AppUser, fieldMapping: mapping, updateOnLogin: false });
-        const unchanged = await request(off.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ sub, email: 'newer@example.test' })));
+        const unchanged = await request(off.server)
+          .get('/t/me')
+          .set(seedHeaders(await idp.issueTokens({ sub, email: 'newer@example.test' })));
         expect(unchanged.body).toMatchObject({ id: changed.body.id, email: 'new@example.test' });
         expect((await count.getRepository(AppUser).findOneByOrFail({ sub })).email).toBe('new@example.test');
       });
 
       it("lookup by email: a verified email finds its own account's row; an unverified one or another account gets 403 and changes nothing", async () => {
-        const t = await app({ entity: EmailUser, lookupField: 'email', tokenField: 'email', fieldMapping: { email: 'email', name: 'name', sub: 'sub' } });
+        const t = await app({
+          entity: EmailUser,
+          lookupField: 'email',
+          tokenField: 'email',
+          fieldMapping: { email: 'email', name: 'name', sub: 'sub' },
+        });
         const email = `mail-${kind}-${Date.now()}@example.test`;
         const owner = await idp.issueTokens({ email, idClaims: { name: 'Grace' } });
         const a = await request(t.server).get('/t/me').set(seedHeaders(owner));
         expect(a.body).toEqual({ id: expect.any(Number), email, name: 'Grace', sub: owner.sub });
-        const again = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ sub: owner.sub, email })));
+        const again = await request(t.server)
+          .get('/t/me')
+          .set(seedHeaders(await idp.issueTokens({ sub: owner.sub, email })));
         expect(again.body.id).toBe(a.body.id);
 
         // Another account that has verified the same address: refused, never handed Grace's row.
-        const other = await request(t.server).get('/t/me').set(seedHeaders(await idp.issueTokens({ email, idClaims: { name: 'Mallory' } })));
+        const other = await request(t.server)
+          .get('/t/me')
+          .set(seedHeaders(await idp.issueTokens({ email, idClaims: { name: 'Mallory' } })));
         expect(other.status).toBe(403);
         expect(other.body.code).toBe('user_not_registered');
         // An account that merely typed the address in (email_verified "false", as federated providers send it).
@@ -126,7 +157,11 @@ describe('user sync through the guard, over real HTTP', () => {
         expect(unverified.status).toBe(403);
         expect(unverified.body.code).toBe('user_not_registered');
 
-        expect(await count.getRepository(EmailUser).findOneByOrFail({ email })).toMatchObject({ id: a.body.id, name: 'Grace', sub: owner.sub });
+        expect(await count.getRepository(EmailUser).findOneByOrFail({ email })).toMatchObject({
+          id: a.body.id,
+          name: 'Grace',
+          sub: owner.sub,
+        });
         expect(t.logger.lines.join('\n')).not.toContain(email);
       });
 
@@ -164,7 +199,11 @@ describe('user sync through the guard, over real HTTP', () => {
         const res = await Promise.all(users.map((tk) => request(t.server).get('/t/me').set(seedHeaders(tk))));
         expect(res.filter((r) => r.status !== 200).map((r) => r.status)).toEqual([]);
         expect(new Set(res.map((r) => r.body.id)).size).toBe(300);
-        const found = await count.getRepository(AppUser).createQueryBuilder('u').where('u.sub LIKE :p', { p: `many-${kind}-%` }).getCount();
+        const found = await count
+          .getRepository(AppUser)
+          .createQueryBuilder('u')
+          .where('u.sub LIKE :p', { p: `many-${kind}-%` })
+          .getCount();
         expect(found).toBe(300);
       });
 
@@ -174,7 +213,11 @@ describe('user sync through the guard, over real HTTP', () => {
           const b = await app({ entity: AppUser });
           const tokens = await idp.issueTokens();
           const res = await Promise.all(
-            Array.from({ length: 50 }, (_, i) => request((i % 2 ? a : b).server).get('/t/me').set(seedHeaders(tokens))),
+            Array.from({ length: 50 }, (_, i) =>
+              request((i % 2 ? a : b).server)
+                .get('/t/me')
+                .set(seedHeaders(tokens)),
+            ),
           );
           expect(res.map((r) => r.status)).toEqual(Array(50).fill(200));
           expect(new Set(res.map((r) => r.body.id)).size).toBe(1);

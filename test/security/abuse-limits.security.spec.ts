@@ -127,7 +127,11 @@ describe('abuse limits', () => {
       expect(res.status).toBe(431);
     }
     expect(gate.fetches).toBe(before);
-    await expectAnswer({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: good.accessToken, IDTOKEN: good.idToken } }, [{ status: 200, sub: 'abuse-ok' }], [good.accessToken, good.idToken]);
+    await expectAnswer(
+      { method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: good.accessToken, IDTOKEN: good.idToken } },
+      [{ status: 200, sub: 'abuse-ok' }],
+      [good.accessToken, good.idToken],
+    );
   });
 
   it('tokens over maxTokenLength (8192) in every slot: 401 token_invalid without decoding them', async () => {
@@ -146,7 +150,11 @@ describe('abuse limits', () => {
     for (const headers of slots) await expectAnswer({ method: 'GET', path: '/t/me', headers }, [invalid], [long]);
     expect(gate.fetches).toBe(before);
     // The control: the same kind of token under the cap *is* decoded, and its unknown kid fetched.
-    await expectAnswer({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: unknownKidToken(10), IDTOKEN: good.idToken } }, [invalid], []);
+    await expectAnswer(
+      { method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: unknownKidToken(10), IDTOKEN: good.idToken } },
+      [invalid],
+      [],
+    );
     expect(gate.fetches).toBe(before + 1);
     tally.note(`over-cap tokens (${long.length} chars) made 0 JWKS fetches; the under-cap control made 1`);
   });
@@ -158,31 +166,47 @@ describe('abuse limits', () => {
     const last = `${filler}; AccessToken=${good.accessToken}; IdToken=${good.idToken}`;
     expect(first.length).toBeGreaterThan(12_000);
     expect(first.length).toBeLessThan(16_000);
-    await expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: first } }, [{ status: 200, sub: 'abuse-ok' }], [good.accessToken, good.idToken]);
+    await expectAnswer(
+      { method: 'GET', path: '/t/me', headers: { Cookie: first } },
+      [{ status: 200, sub: 'abuse-ok' }],
+      [good.accessToken, good.idToken],
+    );
     // Token cookies behind 2000 others (a sibling subdomain's, say) are still found.
-    const tail = await expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: last } }, [{ status: 200, sub: 'abuse-ok' }], [
-      good.accessToken,
-      good.idToken,
-    ]);
+    const tail = await expectAnswer(
+      { method: 'GET', path: '/t/me', headers: { Cookie: last } },
+      [{ status: 200, sub: 'abuse-ok' }],
+      [good.accessToken, good.idToken],
+    );
     tally.note(`token cookies after 2000 others: ${tail.status} ${codeOf(tail.body) ?? ''}`.trim());
-    const burst = await pool(Array.from({ length: 200 }, (_, i) => i), 16, (i) =>
-      expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: i % 2 ? first : `${filler}; x=${i}` } }, i % 2 ? [{ status: 200, sub: 'abuse-ok' }] : [{ status: 401, code: 'token_missing', www: 'realm' }], [
-        good.accessToken,
-        good.idToken,
-      ]),
+    const burst = await pool(
+      Array.from({ length: 200 }, (_, i) => i),
+      16,
+      (i) =>
+        expectAnswer(
+          { method: 'GET', path: '/t/me', headers: { Cookie: i % 2 ? first : `${filler}; x=${i}` } },
+          i % 2 ? [{ status: 200, sub: 'abuse-ok' }] : [{ status: 401, code: 'token_missing', www: 'realm' }],
+          [good.accessToken, good.idToken],
+        ),
     );
     expect(burst.map((r) => r.status).filter((status) => status >= 500)).toEqual([]);
-    tally.note(`200 requests with 2000-cookie headers: all answered as the contract says (median ${median(burst.map((r) => r.ms)).toFixed(1)} ms, noted only)`);
+    tally.note(
+      `200 requests with 2000-cookie headers: all answered as the contract says (median ${median(burst.map((r) => r.ms)).toFixed(1)} ms, noted only)`,
+    );
     // One huge token cookie (12,000 characters) under the header limit: refused by length.
     const huge = unknownKidToken(11_000);
-    await expectAnswer({ method: 'GET', path: '/t/me', headers: { Cookie: `AccessToken=${huge}; IdToken=${good.idToken}` } }, [invalid], [huge]);
+    await expectAnswer(
+      { method: 'GET', path: '/t/me', headers: { Cookie: `AccessToken=${huge}; IdToken=${good.idToken}` } },
+      [invalid],
+      [huge],
+    );
     expect(gate.fetches).toBe(before);
   });
 
   it('an unknown-kid flood fetches the JWKS once per cooldown and never holds up known-kid tokens', async () => {
     const FLOOD = 600;
     const valid = await Promise.all(Array.from({ length: 300 }, (_, i) => issue({ sub: `flood-ok-${i}` })));
-    const unknownAnswer = (tok: string) => expectAnswer({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tok, IDTOKEN: good.idToken } }, [invalid], []);
+    const unknownAnswer = (tok: string) =>
+      expectAnswer({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tok, IDTOKEN: good.idToken } }, [invalid], []);
     clock.advance(COOLDOWN);
     const before = gate.fetches;
     gate.hold();
@@ -191,14 +215,22 @@ describe('abuse limits', () => {
     const first = unknownAnswer(unknownKidToken()).then(() => unknownAnswered++);
     await waitFor(() => gate.fetches === before + 1, 'the refetch to reach the JWKS endpoint');
     // The flood: every unknown kid waits for that one refetch (none starts another)...
-    const flood = pool(Array.from({ length: FLOOD }, () => unknownKidToken()), 32, async (tok) => {
-      await unknownAnswer(tok);
-      unknownAnswered++;
-    });
+    const flood = pool(
+      Array.from({ length: FLOOD }, () => unknownKidToken()),
+      32,
+      async (tok) => {
+        await unknownAnswer(tok);
+        unknownAnswered++;
+      },
+    );
     // ...while every known-kid token is answered before the refetch ends.
     const answeredInFlight: boolean[] = [];
     await pool(valid, 4, async (tk) => {
-      await expectAnswer({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken } }, [{ status: 200, sub: tk.sub }], [tk.accessToken, tk.idToken]);
+      await expectAnswer(
+        { method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken } },
+        [{ status: 200, sub: tk.sub }],
+        [tk.accessToken, tk.idToken],
+      );
       answeredInFlight.push(gate.holding && gate.open === 1);
     });
     const unknownBeforeRelease = unknownAnswered;
@@ -239,13 +271,19 @@ describe('abuse limits', () => {
     const bystander = await issue({ sub: 'refresh-bystander', expiresInSeconds: -120 });
     const before = idp.stats.initiateAuth;
     const flood = Array.from({ length: 40 }, randomRefreshToken);
-    const answers = await pool(flood, 40, (refresh) => expectAnswer(withRefresh(tk, refresh), [refreshFailed, unavailable], [tk.accessToken, tk.idToken, refresh]));
+    const answers = await pool(flood, 40, (refresh) =>
+      expectAnswer(withRefresh(tk, refresh), [refreshFailed, unavailable], [tk.accessToken, tk.idToken, refresh]),
+    );
     const calls = idp.stats.initiateAuth - before;
     const limited = answers.filter((r) => r.status === 503);
     const retryAfter = limited.map((r) => Number(r.headers['retry-after']));
     // The pair's own, valid refresh token is held back too this minute; another user's is not.
     await expectAnswer(withRefresh(tk, tk.refreshToken), [unavailable], [tk.accessToken, tk.idToken, tk.refreshToken]);
-    await expectAnswer(withRefresh(bystander, bystander.refreshToken), [{ status: 200, sub: bystander.sub }], [bystander.accessToken, bystander.idToken, bystander.refreshToken]);
+    await expectAnswer(
+      withRefresh(bystander, bystander.refreshToken),
+      [{ status: 200, sub: bystander.sub }],
+      [bystander.accessToken, bystander.idToken, bystander.refreshToken],
+    );
     const callsInMinute = idp.stats.initiateAuth - before;
     // A minute later the user may refresh again.
     clock.advance(MINUTE);

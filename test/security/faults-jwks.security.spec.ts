@@ -67,10 +67,19 @@ function heal(idp: TestIdentityProvider): void {
  * publishes with.
  */
 async function oversizedKey(): Promise<TestSigningKey> {
-  const { _comment, ...jwk } = JSON.parse(readFileSync(new URL('./support/rsa-8200.test-key.json', import.meta.url), 'utf8')) as Record<string, string>;
+  const { _comment, ...jwk } = JSON.parse(readFileSync(new URL('./support/rsa-8200.test-key.json', import.meta.url), 'utf8')) as Record<
+    string,
+    string
+  >;
   void _comment;
   const kid = 'rsa-8200';
-  const privateKey = await webcrypto.subtle.importKey('jwk', jwk as webcrypto.JsonWebKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['sign']);
+  const privateKey = await webcrypto.subtle.importKey(
+    'jwk',
+    jwk as webcrypto.JsonWebKey,
+    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    true,
+    ['sign'],
+  );
   return { kid, privateKey, publicJwk: Object.freeze({ kty: 'RSA', n: jwk.n, e: jwk.e, kid, alg: 'RS256', use: 'sig' }) };
 }
 
@@ -213,7 +222,9 @@ describe('faults: JWKS endpoint', () => {
     expect(jwt().jwksStatus().keys).toBe(1);
     const control = await issue({ sub: 'normal-key' });
     await call(c, control, ok(control), 'the 2048-bit key beside it');
-    tally.note('an 8200-bit RSA key in the key set: ignored at start-up and on refetch (its validly signed tokens 401 token_invalid), the 2048-bit key beside it used');
+    tally.note(
+      'an 8200-bit RSA key in the key set: ignored at start-up and on refetch (its validly signed tokens 401 token_invalid), the 2048-bit key beside it used',
+    );
   });
 
   it('logged no token fragment and no response carried one', () => {

@@ -49,7 +49,13 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
     idp = await TestIdentityProvider.start();
     pg = await startPrivatePostgres();
     t = await createTestApp(
-      { ...idp.moduleOptions(), users: { entity: BurstUser, fieldMapping: { sub: 'sub', email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name' } } },
+      {
+        ...idp.moduleOptions(),
+        users: {
+          entity: BurstUser,
+          fieldMapping: { sub: 'sub', email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name' },
+        },
+      },
       {
         imports: [
           TypeOrmModule.forRoot({
@@ -79,7 +85,13 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
   });
 
   async function query(sql: string): Promise<Record<string, unknown>[]> {
-    const c = new pgModule.Client({ host: '127.0.0.1', port: pg.port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 3000 });
+    const c = new pgModule.Client({
+      host: '127.0.0.1',
+      port: pg.port,
+      user: 'postgres',
+      database: 'postgres',
+      connectionTimeoutMillis: 3000,
+    });
     c.on('error', () => undefined);
     await c.connect();
     try {
@@ -92,7 +104,11 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
   it(`${USERS} new users (2 concurrent first requests each), the server killed mid-burst: 200 or 503, then recovery, one complete row each`, async () => {
     const users: IssuedTokens[] = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
-        idp.issueTokens({ sub: `burst-${i}`, email: `burst-${i}@example.test`, idClaims: { 'custom:first_name': `First${i}`, 'custom:last_name': `Last${i}` } }),
+        idp.issueTokens({
+          sub: `burst-${i}`,
+          email: `burst-${i}@example.test`,
+          idClaims: { 'custom:first_name': `First${i}`, 'custom:last_name': `Last${i}` },
+        }),
       ),
     );
     const sent = users.flatMap((u) => [u.accessToken, u.idToken]);
@@ -128,7 +144,9 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
     const n200 = answers.filter((a) => a.status === 200).length;
     const n503 = answers.filter((a) => a.status === 503).length;
     const slowest = Math.max(...answers.map((a) => a.ms));
-    tally.note(`burst: ${answers.length} requests, server killed after ${stoppedAfter} answers; ${n200} × 200, ${n503} × 503 (slowest ${slowest.toFixed(0)} ms, noted only; query bound ${t.app.get(UserSyncService).queryTimeoutMs} ms)`);
+    tally.note(
+      `burst: ${answers.length} requests, server killed after ${stoppedAfter} answers; ${n200} × 200, ${n503} × 503 (slowest ${slowest.toFixed(0)} ms, noted only; query bound ${t.app.get(UserSyncService).queryTimeoutMs} ms)`,
+    );
     expect(answers.filter((a) => !a.ok)).toEqual([]);
     expect(n200).toBeGreaterThan(0);
     expect(n503).toBeGreaterThan(0);
@@ -149,7 +167,14 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
         const body = res.status === 200 ? (JSON.parse(res.body) as { id: number; sub: string; email: string }) : undefined;
         const ok200 = body?.sub === u.sub;
         recoveryAnswers++;
-        tally.record({ status: res.status, code: codeOf(res.body), matched: ok200 || ok503, success: ok200, expected503: ok503, failure: `recovery: ${res.status} ${res.body.slice(0, 200)}` });
+        tally.record({
+          status: res.status,
+          code: codeOf(res.body),
+          matched: ok200 || ok503,
+          success: ok200,
+          expected503: ok503,
+          failure: `recovery: ${res.status} ${res.body.slice(0, 200)}`,
+        });
         if (ok200) {
           answersBeforeFirstOk ??= recoveryAnswers - 1;
           attemptsOf.push(attempt);
@@ -174,7 +199,9 @@ describeIfPg(`faults: PostgreSQL stopped during a burst of first logins ${'reaso
     });
     const lost = [...burst200].filter(([sub, id]) => !rows.some((r) => r.sub === sub && r.id === id));
     const mismatchedIds = recovered.filter((b) => b && !rows.some((r) => r.sub === b.sub && r.id === b.id));
-    tally.note(`table: ${rows.length} rows, ${duplicates.length} duplicated subs, ${half.length} incomplete rows, ${lost.length} of ${burst200.size} rows answered 200 in the burst lost`);
+    tally.note(
+      `table: ${rows.length} rows, ${duplicates.length} duplicated subs, ${half.length} incomplete rows, ${lost.length} of ${burst200.size} rows answered 200 in the burst lost`,
+    );
     expect(duplicates).toEqual([]);
     expect(rows.length).toBe(USERS);
     expect(half).toEqual([]);

@@ -1,4 +1,10 @@
-import { TestIdentityProvider, type IssuedTokens, type IssueTokensOptions, type RefreshTokenOwner, type TestSigningKey } from '../../src/testing/index.js';
+import {
+  TestIdentityProvider,
+  type IssuedTokens,
+  type IssueTokensOptions,
+  type RefreshTokenOwner,
+  type TestSigningKey,
+} from '../../src/testing/index.js';
 import { clockModule, ManualClock } from '../support/clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { type Expectation, judgeAnswer, subOfMe } from './support/oracle.js';
@@ -48,7 +54,10 @@ describe('faults: Cognito refresh endpoint', () => {
     rogue = await idp.createKey();
     clock = new ManualClock(Date.now());
     refreshIssues();
-    t = await createTestApp({ ...idp.moduleOptions(), cognitoTimeoutMs: TIMEOUT, jwksRefetchCooldownMs: COOLDOWN }, { imports: [clockModule(clock)] });
+    t = await createTestApp(
+      { ...idp.moduleOptions(), cognitoTimeoutMs: TIMEOUT, jwksRefetchCooldownMs: COOLDOWN },
+      { imports: [clockModule(clock)] },
+    );
     client = new WireClient(await listen(t.app));
   });
   afterEach(() => {
@@ -67,7 +76,11 @@ describe('faults: Cognito refresh endpoint', () => {
 
   async function call(tk: IssuedTokens, expected: Expectation, opts: { tokensBack: boolean }): Promise<WireResponse> {
     sent.push(tk.accessToken, tk.idToken, tk.refreshToken);
-    const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken, REFRESHTOKEN: tk.refreshToken } });
+    const res = await client.send({
+      method: 'GET',
+      path: '/t/me',
+      headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken, REFRESHTOKEN: tk.refreshToken },
+    });
     const verdict = judgeAnswer(res, [expected], subOfMe);
     const back = typeof res.headers.accesstoken === 'string' && typeof res.headers.idtoken === 'string';
     const ok = verdict.ok && back === opts.tokensBack && (expected.status !== 503 || res.headers['retry-after'] === '5');
@@ -80,7 +93,11 @@ describe('faults: Cognito refresh endpoint', () => {
       expected503: expected.status === 503,
       failure: ok ? undefined : `${verdict.ok ? '' : verdict.why}, tokens back ${back}`,
     });
-    expect({ verdict: verdict.ok ? 'ok' : verdict.why, tokensBack: back, retryAfter: expected.status === 503 ? res.headers['retry-after'] : undefined }).toEqual({
+    expect({
+      verdict: verdict.ok ? 'ok' : verdict.why,
+      tokensBack: back,
+      retryAfter: expected.status === 503 ? res.headers['retry-after'] : undefined,
+    }).toEqual({
       verdict: 'ok',
       tokensBack: opts.tokensBack,
       retryAfter: expected.status === 503 ? '5' : undefined,
@@ -93,9 +110,13 @@ describe('faults: Cognito refresh endpoint', () => {
   async function storm(expected: Expectation, maxCalls: number, tokensBack: boolean): Promise<void> {
     const tk = await expiredPair(`storm-${++storms}`);
     const before = idp.stats.initiateAuth;
-    await Promise.all(Array.from({ length: STORM }, () => call(tk, expected.status === 200 ? { ...expected, sub: tk.sub } : expected, { tokensBack })));
+    await Promise.all(
+      Array.from({ length: STORM }, () => call(tk, expected.status === 200 ? { ...expected, sub: tk.sub } : expected, { tokensBack })),
+    );
     const calls = idp.stats.initiateAuth - before;
-    tally.note(`${expect.getState().currentTestName?.replace(/^faults: Cognito refresh endpoint /, '') ?? ''}: ${STORM} concurrent requests sharing one refresh token made ${calls} InitiateAuth call(s)`);
+    tally.note(
+      `${expect.getState().currentTestName?.replace(/^faults: Cognito refresh endpoint /, '') ?? ''}: ${STORM} concurrent requests sharing one refresh token made ${calls} InitiateAuth call(s)`,
+    );
     expect(calls).toBeGreaterThanOrEqual(1);
     expect(calls).toBeLessThanOrEqual(maxCalls);
   }
@@ -147,7 +168,11 @@ describe('faults: Cognito refresh endpoint', () => {
     await storm({ status: 401, code: 'token_invalid', www: 'invalid_token' }, 1, false);
     expect(idp.stats.jwksRequests).toBe(jwksBefore); // inside the cooldown: refused without a fetch
     clock.advance(COOLDOWN); // past the JWKS cooldown: the unknown kid is refetched, still unknown
-    await call(await expiredPair('rogue-after-cooldown'), { status: 401, code: 'token_invalid', www: 'invalid_token' }, { tokensBack: false });
+    await call(
+      await expiredPair('rogue-after-cooldown'),
+      { status: 401, code: 'token_invalid', www: 'invalid_token' },
+      { tokensBack: false },
+    );
     expect(idp.stats.jwksRequests).toBe(jwksBefore + 1);
   });
 

@@ -56,8 +56,43 @@ interface ClaimCase {
 }
 
 const DROP = { drop: true } as const;
-const ACCESS_CLAIMS = ['sub', 'iss', 'client_id', 'token_use', 'scope', 'auth_time', 'exp', 'iat', 'nbf', 'jti', 'username', 'origin_jti', 'event_id', 'cognito:groups', 'aud', 'version'];
-const ID_CLAIMS = ['sub', 'iss', 'aud', 'token_use', 'cognito:username', 'email', 'email_verified', 'auth_time', 'exp', 'iat', 'nbf', 'jti', 'origin_jti', 'event_id', 'cognito:groups', 'client_id', 'custom:tier'];
+const ACCESS_CLAIMS = [
+  'sub',
+  'iss',
+  'client_id',
+  'token_use',
+  'scope',
+  'auth_time',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'username',
+  'origin_jti',
+  'event_id',
+  'cognito:groups',
+  'aud',
+  'version',
+];
+const ID_CLAIMS = [
+  'sub',
+  'iss',
+  'aud',
+  'token_use',
+  'cognito:username',
+  'email',
+  'email_verified',
+  'auth_time',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'origin_jti',
+  'event_id',
+  'cognito:groups',
+  'client_id',
+  'custom:tier',
+];
 const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time']);
 
 describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key', () => {
@@ -100,7 +135,32 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
 
   function arbitraries(): fc.Arbitrary<ClaimCase> {
     const hostile = fc.oneof(
-      fc.constantFrom<unknown>(null, true, false, 0, -1, -0.5, 1.5, 1e20, 1e308, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53, '', ' ', '0', 'null', 'true', '[]', '{}', [], {}, [null], ['a'], { $date: 1 }),
+      fc.constantFrom<unknown>(
+        null,
+        true,
+        false,
+        0,
+        -1,
+        -0.5,
+        1.5,
+        1e20,
+        1e308,
+        Number.MAX_SAFE_INTEGER,
+        Number.MIN_SAFE_INTEGER,
+        2 ** 53,
+        '',
+        ' ',
+        '0',
+        'null',
+        'true',
+        '[]',
+        '{}',
+        [],
+        {},
+        [null],
+        ['a'],
+        { $date: 1 },
+      ),
       fc.integer({ min: 0, max: 2_000_000_000 }).map(String),
       fc.double({ noNaN: true, noDefaultInfinity: true }),
       fc.string({ unit: 'grapheme', maxLength: 24 }),
@@ -112,7 +172,14 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
     const plausible = (claim: string): fc.Arbitrary<unknown> => {
       switch (claim) {
         case 'iss':
-          return fc.constantFrom(idp.issuer, `${idp.issuer}/`, idp.issuer.toUpperCase(), `${idp.endpoint}/local_OtherPool`, 'https://cognito-idp.us-east-1.amazonaws.com/local_TestPool1', [idp.issuer]);
+          return fc.constantFrom(
+            idp.issuer,
+            `${idp.issuer}/`,
+            idp.issuer.toUpperCase(),
+            `${idp.endpoint}/local_OtherPool`,
+            'https://cognito-idp.us-east-1.amazonaws.com/local_TestPool1',
+            [idp.issuer],
+          );
         case 'token_use':
           return fc.constantFrom('access', 'id', 'ID', 'Access', 'refresh', ' id', ['id']);
         case 'client_id':
@@ -143,7 +210,13 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
     const mutations = (claims: string[]) =>
       fc.oneof(
         { weight: 5, arbitrary: fc.constant([] as [string, ValuePlan][]) },
-        { weight: 5, arbitrary: fc.array(fc.constantFrom(...claims).chain((c) => valuePlan(c).map((v): [string, ValuePlan] => [c, v])), { minLength: 1, maxLength: 3 }) },
+        {
+          weight: 5,
+          arbitrary: fc.array(
+            fc.constantFrom(...claims).chain((c) => valuePlan(c).map((v): [string, ValuePlan] => [c, v])),
+            { minLength: 1, maxLength: 3 },
+          ),
+        },
       );
     const forbiddenRaw = fc.constantFrom<[string, string][]>(
       [['__proto__', '{"admin":true}']],
@@ -154,14 +227,42 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
       [['sub', '"duplicate-first"']],
     );
     const rawPayload = fc.constantFrom<string | number[]>(
-      '[]', 'null', '"x"', '123', '{', '', 'true', '{"a":1}{"b":2}', '\ufeff{"sub":"x"}',
+      '[]',
+      'null',
+      '"x"',
+      '123',
+      '{',
+      '',
+      'true',
+      '{"a":1}{"b":2}',
+      '\ufeff{"sub":"x"}',
       [0x7b, 0x22, 0x73, 0x75, 0x62, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d],
       [0xc0, 0x80],
     );
     const headerPlan: fc.Arbitrary<HeaderPlan> = fc.record({
       alg: fc.oneof(
         { weight: 30, arbitrary: fc.constant<ValuePlan>({ value: 'RS256' }) },
-        { weight: 2, arbitrary: fc.constantFrom<unknown>('none', 'HS256', 'RS384', 'RS512', 'PS256', 'ES256', 'rs256', 'RS256 ', ' RS256', '', null, 256, ['RS256'], { alg: 'RS256' }).map((value) => ({ value })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .constantFrom<unknown>(
+              'none',
+              'HS256',
+              'RS384',
+              'RS512',
+              'PS256',
+              'ES256',
+              'rs256',
+              'RS256 ',
+              ' RS256',
+              '',
+              null,
+              256,
+              ['RS256'],
+              { alg: 'RS256' },
+            )
+            .map((value) => ({ value })),
+        },
         { weight: 1, arbitrary: fc.constant<ValuePlan>(DROP) },
       ),
       kid: fc.oneof(
@@ -190,21 +291,48 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
           ),
         },
       ),
-      raw: fc.oneof({ weight: 30, arbitrary: fc.constant([] as [string, string][]) }, { weight: 1, arbitrary: fc.constantFrom<[string, string][]>([['__proto__', '{"alg":"none"}']], [['constructor', '{}']], [['alg', '"none"']], [['kid', '"x"']]) }),
-      rawText: rarely(fc.constantFrom<string | number[]>('[]', 'null', '"RS256"', '{', '{"alg":"RS256","kid":', [0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a, 0x31, 0x7d]), 40),
+      raw: fc.oneof(
+        { weight: 30, arbitrary: fc.constant([] as [string, string][]) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom<[string, string][]>(
+            [['__proto__', '{"alg":"none"}']],
+            [['constructor', '{}']],
+            [['alg', '"none"']],
+            [['kid', '"x"']],
+          ),
+        },
+      ),
+      rawText: rarely(
+        fc.constantFrom<string | number[]>(
+          '[]',
+          'null',
+          '"RS256"',
+          '{',
+          '{"alg":"RS256","kid":',
+          [0x7b, 0x22, 0x61, 0xff, 0x22, 0x3a, 0x31, 0x7d],
+        ),
+        40,
+      ),
     });
     const tokenPlan = (claims: string[]): fc.Arbitrary<TokenPlan> =>
       fc.record({
         header: headerPlan,
         key: fc.oneof({ weight: 30, arbitrary: fc.constant<'right'>('right') }, { weight: 1, arbitrary: fc.constant<'rogue'>('rogue') }),
         mutations: mutations(claims),
-        extra: fc.oneof({ weight: 10, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) }),
+        extra: fc.oneof(
+          { weight: 10, arbitrary: fc.constant({}) },
+          { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) },
+        ),
         raw: fc.oneof({ weight: 20, arbitrary: fc.constant([] as [string, string][]) }, { weight: 1, arbitrary: forbiddenRaw }),
         rawPayload: rarely(rawPayload, 60),
       });
     return fc.record({
       client: fc.constantFrom('client-a', 'client-a', 'client-b'),
-      sub: fc.oneof({ weight: 4, arbitrary: fc.constant(SUB) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) }),
+      sub: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(SUB) },
+        { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) },
+      ),
       exp: fc.constantFrom(3600, 3600, 600, 60, -2, -8, -3600),
       iat: fc.constantFrom(-60, -60, 0, -3600, 2, 8, 3600),
       nbf: rarely(fc.constantFrom(-60, 2, 8, 3600), 3),
@@ -241,7 +369,8 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
     if (plan.header.kid === 'right') header.kid = idp.currentKey.kid;
     else if (plan.header.kid === 'unknown') header.kid = `unknown-${randomUUID()}`;
     else setMember(header, 'kid', resolve(plan.header.kid, now));
-    for (const [name, value] of Object.entries(plan.header.extra)) setMember(header, name, { value: value === 'rogue-jwk' ? rogueJwk : value });
+    for (const [name, value] of Object.entries(plan.header.extra))
+      setMember(header, name, { value: value === 'rogue-jwk' ? rogueJwk : value });
     const bytes = (x: string | number[]) => (typeof x === 'string' ? x : Uint8Array.from(x));
     const headerText = plan.header.rawText !== undefined ? bytes(plan.header.rawText) : jsonWithRaw(header, plan.header.raw);
     const payloadText = plan.rawPayload !== undefined ? bytes(plan.rawPayload) : jsonWithRaw(claims, plan.raw);
@@ -249,11 +378,27 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
   }
 
   function mint(c: ClaimCase, now: number): { accessToken: string; idToken: string } {
-    const times = (): Record<string, unknown> => ({ auth_time: now - 60, exp: now + c.exp, iat: now + c.iat, ...(c.nbf !== undefined ? { nbf: now + c.nbf } : {}) });
+    const times = (): Record<string, unknown> => ({
+      auth_time: now - 60,
+      exp: now + c.exp,
+      iat: now + c.iat,
+      ...(c.nbf !== undefined ? { nbf: now + c.nbf } : {}),
+    });
     const originJti = randomUUID();
     const accessToken = build(
       c.access,
-      { sub: c.sub, iss: idp.issuer, client_id: c.client, origin_jti: originJti, event_id: randomUUID(), token_use: 'access', scope: 'aws.cognito.signin.user.admin', ...times(), jti: randomUUID(), username: c.sub },
+      {
+        sub: c.sub,
+        iss: idp.issuer,
+        client_id: c.client,
+        origin_jti: originJti,
+        event_id: randomUUID(),
+        token_use: 'access',
+        scope: 'aws.cognito.signin.user.admin',
+        ...times(),
+        jti: randomUUID(),
+        username: c.sub,
+      },
       now,
     );
     const idClaims: Record<string, unknown> = {
@@ -281,10 +426,17 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
         const now = Math.floor(Date.now() / 1000);
         const { accessToken, idToken } = mint(c, now);
         const refresh = c.refresh === 'real' ? realRefresh : c.refresh === 'bogus' ? `bogus-${randomUUID()}` : undefined;
-        const headers: Record<string, string> = { ACCESSTOKEN: accessToken, IDTOKEN: idToken, ...(refresh ? { REFRESHTOKEN: refresh } : {}) };
+        const headers: Record<string, string> = {
+          ACCESSTOKEN: accessToken,
+          IDTOKEN: idToken,
+          ...(refresh ? { REFRESHTOKEN: refresh } : {}),
+        };
         const sent = [accessToken, idToken, ...(refresh ? [refresh] : [])];
         batchTokens.push(...sent);
-        const route = c.route === 'me' ? { path: '/t/me', kind: 'protected' as const, subOf: subOfMe } : { path: '/t/open', kind: 'public' as const, subOf: subOfOpen };
+        const route =
+          c.route === 'me'
+            ? { path: '/t/me', kind: 'protected' as const, subOf: subOfMe }
+            : { path: '/t/open', kind: 'public' as const, subOf: subOfOpen };
         const ex = { access: accessToken, id: idToken, refresh };
         // The app reads Date.now; the oracle judges at the send and the receive time (a case on a
         // time boundary may go either way), never with a threshold of its own.
@@ -303,7 +455,13 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
           failure: verdict.ok ? undefined : `${verdict.why} case ${JSON.stringify(c).slice(0, 800)}`,
         });
         if (!verdict.ok) {
-          const [h, p] = [accessToken, idToken].map((tok) => tok.split('.').slice(0, 2).map((s) => Buffer.from(s, 'base64url').toString('utf8')).join(' . '));
+          const [h, p] = [accessToken, idToken].map((tok) =>
+            tok
+              .split('.')
+              .slice(0, 2)
+              .map((s) => Buffer.from(s, 'base64url').toString('utf8'))
+              .join(' . '),
+          );
           throw new Error(`${verdict.why}\naccess: ${h}\nid: ${p}\ncase: ${JSON.stringify(c).slice(0, 1500)}`);
         }
         if (leaks > 0) throw new Error(`token fragment leaked: ${res.body}`);
@@ -317,7 +475,9 @@ describe('fuzz: arbitrary JOSE headers and claim sets signed with the right key'
       },
     );
     tally.note(`seed ${result.seed}, ${result.runs} batches of 16`);
-    tally.note(`identity provider: ${idp.stats.jwksRequests} JWKS fetches, ${idp.stats.initiateAuth} refresh calls; ${tally.row.answers['503 auth_unavailable'] ?? 0} answers 503 by the per-user refresh limit`);
+    tally.note(
+      `identity provider: ${idp.stats.jwksRequests} JWKS fetches, ${idp.stats.initiateAuth} refresh calls; ${tally.row.answers['503 auth_unavailable'] ?? 0} answers 503 by the per-user refresh limit`,
+    );
     expect(tally.row.tried).toBeGreaterThanOrEqual(CASES);
     expect(tally.row.fiveXX).toBe(0);
     expect(tally.row.leaked).toBe(0);

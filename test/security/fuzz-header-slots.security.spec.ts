@@ -3,7 +3,18 @@ import fc from 'fast-check';
 import { COGNITO_AUTH_SETTINGS, type CognitoAuthSettings } from '../../src/index.js';
 import { TestIdentityProvider, type IssuedTokens } from '../../src/testing/index.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { type CsrfState, type Expectation, type Extracted, type RouteKind, Oracle, judgeAnswer, readingsOf, subOfMe, subOfOpen, trimOws } from './support/oracle.js';
+import {
+  type CsrfState,
+  type Expectation,
+  type Extracted,
+  type RouteKind,
+  Oracle,
+  judgeAnswer,
+  readingsOf,
+  subOfMe,
+  subOfOpen,
+  trimOws,
+} from './support/oracle.js';
 import { assertBatched, b64urlString, headerString, rarely, utf8AsLatin1 } from './support/property.js';
 import { answerTexts, codeOf, Tally } from './support/tally.js';
 import { listen, WireClient, type WireRequest } from './support/wire.js';
@@ -32,7 +43,12 @@ interface SlotCase {
   csrfCookie?: string;
   csrfHeader?: { match: true } | { value: string };
   /** A coherent pair placed over the random slots: which pool pair, and where each token goes. */
-  pair?: { which: 'a' | 'b' | 'c' | 'd'; accessVia: 'header' | 'bearer' | 'cookie'; idVia: 'header' | 'cookie'; refresh?: { which: 'a' | 'b' | 'c' | 'd'; via: 'header' | 'cookie' } };
+  pair?: {
+    which: 'a' | 'b' | 'c' | 'd';
+    accessVia: 'header' | 'bearer' | 'cookie';
+    idVia: 'header' | 'cookie';
+    refresh?: { which: 'a' | 'b' | 'c' | 'd'; via: 'header' | 'cookie' };
+  };
 }
 
 const ROUTES: Record<SlotCase['route'], { method: string; path: string; kind: RouteKind; subOf?: typeof subOfMe }> = {
@@ -152,7 +168,10 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
           .tuple(fc.integer({ min: 8193, max: 9000 }), fc.constantFrom('A', 'x.', 'eyJ', '.'))
           .map(([n, c]) => c.repeat(Math.ceil(n / c.length)).slice(0, n)),
       },
-      { weight: 1, arbitrary: fc.constantFrom('null', 'undefined', 'Bearer', '[object Object]', '{}', 'eyJhbGciOiJub25lIn0.e30.', '...', '.', 'a.b.c') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('null', 'undefined', 'Bearer', '[object Object]', '{}', 'eyJhbGciOiJub25lIn0.e30.', '...', '.', 'a.b.c'),
+      },
     );
     const tokenValue = fc.oneof(
       { weight: 6, arbitrary: fc.tuple(ows, fc.constantFrom(...real), ows).map(([a, tok, b]) => a + tok + b) },
@@ -166,7 +185,10 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
     const slot = (names: string[], value: fc.Arbitrary<string>) =>
       fc.option(fc.record({ name: fc.constantFrom(...names), value }), { nil: undefined, freq: 3 });
     const cookieOctet = fc.string({
-      unit: fc.integer({ min: 0x21, max: 0x7e }).filter((c) => c !== 0x22 && c !== 0x2c && c !== 0x3b && c !== 0x5c).map((c) => String.fromCharCode(c)),
+      unit: fc
+        .integer({ min: 0x21, max: 0x7e })
+        .filter((c) => c !== 0x22 && c !== 0x2c && c !== 0x3b && c !== 0x5c)
+        .map((c) => String.fromCharCode(c)),
       maxLength: 40,
     });
     const cookieValue = fc.oneof(
@@ -177,44 +199,66 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
       { weight: 1, arbitrary: fc.constant('') },
     );
     const tokenCookie = fc.tuple(
-      fc.constantFrom('AccessToken', 'IdToken', 'RefreshToken', 'AccessToken', 'IdToken', 'accesstoken', 'ACCESSTOKEN', 'idtoken', ' IdToken', 'RefreshToken '),
+      fc.constantFrom(
+        'AccessToken',
+        'IdToken',
+        'RefreshToken',
+        'AccessToken',
+        'IdToken',
+        'accesstoken',
+        'ACCESSTOKEN',
+        'idtoken',
+        ' IdToken',
+        'RefreshToken ',
+      ),
       cookieValue,
     );
     const otherCookie = fc.tuple(fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/), cookieOctet);
-    return fc.record<SlotCase>(
-      {
-        route: fc.constantFrom('me', 'me', 'me', 'open', 'guarded', 'notes', 'notes'),
-        access: slot(['ACCESSTOKEN', 'accesstoken', 'AccessToken', 'aCcEsStOkEn'], tokenValue),
-        id: slot(['IDTOKEN', 'idtoken', 'IdToken'], tokenValue),
-        refresh: slot(['REFRESHTOKEN', 'refreshtoken', 'RefreshToken'], refreshValue),
-        authorization: fc.option(
-          fc
-            .tuple(fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Basic', 'Token', 'Bearer:', ''), fc.constantFrom(' ', '\t', '  ', ''), tokenValue)
-            .map(([scheme, sep, value]) => `${scheme}${sep}${value}`),
-          { nil: undefined, freq: 3 },
-        ),
-        cookies: fc.array(fc.oneof({ weight: 3, arbitrary: tokenCookie }, { weight: 1, arbitrary: otherCookie }), { maxLength: 6 }),
-        cookieSeparator: fc.constantFrom('; ', ';', ' ; '),
-        garbageCookie: rarely(headerString({ maxLength: 80 }), 12),
-        csrfCookie: fc.option(b64urlString(8, 43), { nil: undefined, freq: 2 }),
-        pair: fc.option(
-          fc.record({
-            which: fc.constantFrom('a', 'b', 'c', 'd'),
-            accessVia: fc.constantFrom('header', 'bearer', 'cookie'),
-            idVia: fc.constantFrom('header', 'cookie'),
-            refresh: fc.option(fc.record({ which: fc.constantFrom('a', 'b', 'c', 'd', 'c', 'd'), via: fc.constantFrom('header', 'cookie') }), {
+    return fc.record<SlotCase>({
+      route: fc.constantFrom('me', 'me', 'me', 'open', 'guarded', 'notes', 'notes'),
+      access: slot(['ACCESSTOKEN', 'accesstoken', 'AccessToken', 'aCcEsStOkEn'], tokenValue),
+      id: slot(['IDTOKEN', 'idtoken', 'IdToken'], tokenValue),
+      refresh: slot(['REFRESHTOKEN', 'refreshtoken', 'RefreshToken'], refreshValue),
+      authorization: fc.option(
+        fc
+          .tuple(
+            fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Basic', 'Token', 'Bearer:', ''),
+            fc.constantFrom(' ', '\t', '  ', ''),
+            tokenValue,
+          )
+          .map(([scheme, sep, value]) => `${scheme}${sep}${value}`),
+        { nil: undefined, freq: 3 },
+      ),
+      cookies: fc.array(fc.oneof({ weight: 3, arbitrary: tokenCookie }, { weight: 1, arbitrary: otherCookie }), { maxLength: 6 }),
+      cookieSeparator: fc.constantFrom('; ', ';', ' ; '),
+      garbageCookie: rarely(headerString({ maxLength: 80 }), 12),
+      csrfCookie: fc.option(b64urlString(8, 43), { nil: undefined, freq: 2 }),
+      pair: fc.option(
+        fc.record({
+          which: fc.constantFrom('a', 'b', 'c', 'd'),
+          accessVia: fc.constantFrom('header', 'bearer', 'cookie'),
+          idVia: fc.constantFrom('header', 'cookie'),
+          refresh: fc.option(
+            fc.record({ which: fc.constantFrom('a', 'b', 'c', 'd', 'c', 'd'), via: fc.constantFrom('header', 'cookie') }),
+            {
               nil: undefined,
               freq: 4,
-            }),
-          }),
-          { nil: undefined, freq: 2 },
+            },
+          ),
+        }),
+        { nil: undefined, freq: 2 },
+      ),
+      csrfHeader: fc.option(
+        fc.oneof(
+          fc.constant({ match: true as const }),
+          headerString({ maxLength: 43 }).map((value) => ({ value })),
         ),
-        csrfHeader: fc.option(fc.oneof(fc.constant({ match: true as const }), headerString({ maxLength: 43 }).map((value) => ({ value }))), {
+        {
           nil: undefined,
           freq: 2,
-        }),
-      },
-    );
+        },
+      ),
+    });
   }
 
   /** Places the coherent pair of the case over its random slots. */
@@ -223,14 +267,14 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
     const out: SlotCase = { ...c, cookies: [...c.cookies] };
     const p = pool[c.pair.which];
     if (c.pair.accessVia === 'header') out.access = { name: 'ACCESSTOKEN', value: p.accessToken };
-    else if (c.pair.accessVia === 'bearer') (out.access = undefined), (out.authorization = `Bearer ${p.accessToken}`);
-    else (out.access = undefined), (out.authorization = undefined), out.cookies.unshift(['AccessToken', p.accessToken]);
+    else if (c.pair.accessVia === 'bearer') ((out.access = undefined), (out.authorization = `Bearer ${p.accessToken}`));
+    else ((out.access = undefined), (out.authorization = undefined), out.cookies.unshift(['AccessToken', p.accessToken]));
     if (c.pair.idVia === 'header') out.id = { name: 'IDTOKEN', value: p.idToken };
-    else (out.id = undefined), out.cookies.unshift(['IdToken', p.idToken]);
+    else ((out.id = undefined), out.cookies.unshift(['IdToken', p.idToken]));
     if (c.pair.refresh) {
       const r = pool[c.pair.refresh.which].refreshToken;
       if (c.pair.refresh.via === 'header') out.refresh = { name: 'REFRESHTOKEN', value: r };
-      else (out.refresh = undefined), out.cookies.unshift(['RefreshToken', r]);
+      else ((out.refresh = undefined), out.cookies.unshift(['RefreshToken', r]));
     }
     if (c.pair.accessVia === 'cookie' || c.pair.idVia === 'cookie' || c.pair.refresh?.via === 'cookie') out.garbageCookie = undefined;
     return out;
@@ -277,9 +321,13 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
     };
     const bearer = bearerReadings(c.authorization);
     // ACCESSTOKEN or Authorization: which wins is not written down.
-    const accessHeaderOptions = readingsOf(c.access?.value).flatMap((h) => (h === undefined ? bearer : [h, ...bearer.filter((b) => b !== undefined)]));
+    const accessHeaderOptions = readingsOf(c.access?.value).flatMap((h) =>
+      h === undefined ? bearer : [h, ...bearer.filter((b) => b !== undefined)],
+    );
     const fromHeaderOrCookie = (headerOptions: (string | undefined)[], cookieName: string) =>
-      [...new Set(headerOptions)].flatMap((h) => (h !== undefined ? [{ value: h, cookie: false }] : cookieOptions(cookieName).map((v) => ({ value: v, cookie: v !== undefined }))));
+      [...new Set(headerOptions)].flatMap((h) =>
+        h !== undefined ? [{ value: h, cookie: false }] : cookieOptions(cookieName).map((v) => ({ value: v, cookie: v !== undefined })),
+      );
     const access = fromHeaderOrCookie(accessHeaderOptions, 'AccessToken');
     const id = fromHeaderOrCookie(readingsOf(c.id?.value), 'IdToken');
     const refresh = fromHeaderOrCookie(readingsOf(c.refresh?.value), 'RefreshToken');
@@ -313,7 +361,10 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
         const headerBytes = Object.entries(req.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
         const allowed = readings(c, cookieHeader, csrfHeader);
         const sentAt = Date.now();
-        await oracle.noteSent(allowed.map((r) => r.ex), sentAt);
+        await oracle.noteSent(
+          allowed.map((r) => r.ex),
+          sentAt,
+        );
         let res;
         try {
           res = await client.send(req);
@@ -353,7 +404,9 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
       },
     );
     tally.note(`seed ${result.seed}, ${result.runs} batches of 24`);
-    tally.note(`refresh calls at the identity provider: ${idp.stats.initiateAuth}; ${tally.row.answers['503 auth_unavailable'] ?? 0} answers 503 by the per-user refresh limit`);
+    tally.note(
+      `refresh calls at the identity provider: ${idp.stats.initiateAuth}; ${tally.row.answers['503 auth_unavailable'] ?? 0} answers 503 by the per-user refresh limit`,
+    );
     expect(tally.row.tried).toBeGreaterThanOrEqual(CASES);
     expect(tally.row.fiveXX).toBe(0);
     expect(tally.row.leaked).toBe(0);

@@ -102,7 +102,8 @@ function mutateOne(token: string, m: Mutation, sibling: string, otherPair: strin
       }
       let text: string;
       if (m.style === 'spaces') text = JSON.stringify(value, null, 1);
-      else if (m.style === 'reorder' && value && typeof value === 'object') text = JSON.stringify(Object.fromEntries(Object.entries(value).reverse()));
+      else if (m.style === 'reorder' && value && typeof value === 'object')
+        text = JSON.stringify(Object.fromEntries(Object.entries(value).reverse()));
       else text = JSON.stringify(value).replace(/[a-z]/, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
       segs[i] = Buffer.from(text, 'utf8').toString('base64url');
       return segs.join('.');
@@ -160,19 +161,55 @@ function withNonCanonicalSignature(token: string): string {
 
 const nat = fc.nat({ max: 4000 });
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('char' as const), pos: nat, ch: fc.oneof(fc.constantFrom(...B64URL_CHARS.split('')), fc.constantFrom('.', '=', '+', '/', '~', '%'), HEADER_CHAR) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('char' as const),
+      pos: nat,
+      ch: fc.oneof(fc.constantFrom(...B64URL_CHARS.split('')), fc.constantFrom('.', '=', '+', '/', '~', '%'), HEADER_CHAR),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('bit' as const), seg: fc.nat({ max: 2 }), byte: nat, bit: fc.nat({ max: 7 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('truncate' as const), keep: nat }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('append' as const), s: fc.oneof(fc.constantFrom('A', '=', '==', '.', '..', '.e30', 'AAAA'), fc.string({ unit: HEADER_CHAR, maxLength: 6 })) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('insert' as const), pos: nat, s: fc.oneof(fc.constantFrom(' ', '\t', '.', '=', '\u00a0', 'A'), fc.string({ unit: HEADER_CHAR, minLength: 1, maxLength: 4 })) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('append' as const),
+      s: fc.oneof(fc.constantFrom('A', '=', '==', '.', '..', '.e30', 'AAAA'), fc.string({ unit: HEADER_CHAR, maxLength: 6 })),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('insert' as const),
+      pos: nat,
+      s: fc.oneof(fc.constantFrom(' ', '\t', '.', '=', '\u00a0', 'A'), fc.string({ unit: HEADER_CHAR, minLength: 1, maxLength: 4 })),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), pos: nat, n: fc.integer({ min: 1, max: 8 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('padbits' as const), seg: fc.nat({ max: 2 }), flip: fc.nat({ max: 14 }) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'std-base64' as const }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('pad' as const), seg: fc.nat({ max: 2 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('rejson' as const), seg: fc.nat({ max: 1 }), style: fc.constantFrom('spaces', 'reorder', 'escape') }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('swap' as const), seg: fc.nat({ max: 2 }), from: fc.constantFrom('sibling', 'other-pair') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('rejson' as const),
+      seg: fc.nat({ max: 1 }),
+      style: fc.constantFrom('spaces', 'reorder', 'escape'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('swap' as const), seg: fc.nat({ max: 2 }), from: fc.constantFrom('sibling', 'other-pair') }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('case' as const), pos: nat }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('segments' as const), kind: fc.constantFrom('drop', 'dup', 'rotate', 'empty-sig', 'extra-dot', 'leading-dot') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('segments' as const),
+      kind: fc.constantFrom('drop', 'dup', 'rotate', 'empty-sig', 'extra-dot', 'leading-dot'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('percent' as const), pos: nat }) },
 );
 
@@ -200,7 +237,9 @@ describe('fuzz: mutated valid tokens', () => {
       toleranceSec: settings.clockToleranceSeconds,
       maxTokenLength: settings.maxTokenLength,
       keys: new Map([[idp.currentKey.kid, createPublicKey({ key: idp.currentKey.publicJwk as never, format: 'jwk' })]]),
-      refreshOwners: new Map(pairs.map((p) => [p.refreshToken, { sub: p.sub, clientId: p.clientId, scopes: ['aws.cognito.signin.user.admin'] }])),
+      refreshOwners: new Map(
+        pairs.map((p) => [p.refreshToken, { sub: p.sub, clientId: p.clientId, scopes: ['aws.cognito.signin.user.admin'] }]),
+      ),
     });
   });
 
@@ -214,8 +253,14 @@ describe('fuzz: mutated valid tokens', () => {
   const arb: fc.Arbitrary<MutationCase> = fc.record({
     pair: fc.nat({ max: 31 }),
     other: fc.nat({ max: 31 }),
-    access: fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mutation[]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }),
-    id: fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mutation[]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }),
+    access: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([] as Mutation[]) },
+      { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) },
+    ),
+    id: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([] as Mutation[]) },
+      { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) },
+    ),
     refresh: fc.boolean(),
   });
 
@@ -233,10 +278,18 @@ describe('fuzz: mutated valid tokens', () => {
       const oracleSays = await oracle.expect({ access: c.access, id: c.id }, 'protected', [Date.now()]);
       const verdict = judgeAnswer(res, [c.expected], subOfMe);
       tally.leaks(answerTexts(res.body, res.headers), [c.access, c.id]);
-      tally.record({ status: res.status, code: codeOf(res.body), matched: verdict.ok, success: c.expected.status < 300, failure: verdict.ok ? undefined : `non-canonical signature: ${verdict.why}` });
+      tally.record({
+        status: res.status,
+        code: codeOf(res.body),
+        matched: verdict.ok,
+        success: c.expected.status < 300,
+        failure: verdict.ok ? undefined : `non-canonical signature: ${verdict.why}`,
+      });
       expect({ verdict: verdict.ok ? 'ok' : verdict.why, oracle: oracleSays }).toEqual({ verdict: 'ok', oracle: [c.expected] });
     }
-    tally.note(`non-canonical signatures: ${valid.length * 2} tokens whose signature bytes were unchanged refused 401 token_invalid; their canonical pairs 200`);
+    tally.note(
+      `non-canonical signatures: ${valid.length * 2} tokens whose signature bytes were unchanged refused 401 token_invalid; their canonical pairs 200`,
+    );
   });
 
   it(`${CASES} mutated pairs: refused unless jose still verifies the same meaning, never a 5xx, nothing leaked`, async () => {
@@ -272,7 +325,8 @@ describe('fuzz: mutated valid tokens', () => {
           expected503: verdict.ok && verdict.match.status === 503,
           failure: verdict.ok ? undefined : `${verdict.why} mutations ${JSON.stringify(c)}`,
         });
-        if (!verdict.ok) throw new Error(`${verdict.why}\nmutations: ${JSON.stringify(c)}\naccess: ${access.slice(0, 200)}\nid: ${id.slice(0, 200)}`);
+        if (!verdict.ok)
+          throw new Error(`${verdict.why}\nmutations: ${JSON.stringify(c)}\naccess: ${access.slice(0, 200)}\nid: ${id.slice(0, 200)}`);
         if (leaks > 0) throw new Error(`token fragment leaked: ${res.body}`);
       },
       {
@@ -284,7 +338,9 @@ describe('fuzz: mutated valid tokens', () => {
       },
     );
     tally.note(`seed ${result.seed}, ${result.runs} batches of 24`);
-    tally.note(`${unchangedMeaning} mutated pairs meant the same tokens after extraction (trimmed white space, an unchanged re-encoding) and got 200`);
+    tally.note(
+      `${unchangedMeaning} mutated pairs meant the same tokens after extraction (trimmed white space, an unchanged re-encoding) and got 200`,
+    );
     expect(tally.row.tried).toBeGreaterThanOrEqual(CASES);
     expect(tally.row.fiveXX).toBe(0);
     expect(tally.row.leaked).toBe(0);

@@ -71,12 +71,22 @@ describe('soak: a million distinct valid tokens through the guard', () => {
     jwt = t.app.get(JwtValidationService);
     refresher = t.app.get(TokenRefreshService);
     settings = t.app.get<CognitoAuthSettings>(COGNITO_AUTH_SETTINGS);
-    expired = await Promise.all(Array.from({ length: REFRESH_PAIRS }, (_, i) => idp.issueTokens({ sub: `soak-refresh-${i}`, expiresInSeconds: -60 })));
+    expired = await Promise.all(
+      Array.from({ length: REFRESH_PAIRS }, (_, i) => idp.issueTokens({ sub: `soak-refresh-${i}`, expiresInSeconds: -60 })),
+    );
     const pem = KeyObject.from(idp.currentKey.privateKey as webcrypto.CryptoKey).export({ type: 'pkcs8', format: 'pem' }) as string;
     for (let w = 0; w < WORKERS; w++) {
       workers.push(
         new Worker(new URL('./mint-worker.mjs', import.meta.url), {
-          workerData: { port, pem, kid: idp.currentKey.kid, issuer: idp.issuer, clientId: idp.clientIds[0], concurrency: LANES, workerId: w },
+          workerData: {
+            port,
+            pem,
+            kid: idp.currentKey.kid,
+            issuer: idp.issuer,
+            clientId: idp.clientIds[0],
+            concurrency: LANES,
+            workerId: w,
+          },
         }),
       );
     }
@@ -95,7 +105,11 @@ describe('soak: a million distinct valid tokens through the guard', () => {
     return { inFlight: refresher.inFlightRefreshCount, recent: refresher.recentRefreshCount };
   }
 
-  function runPass(from: number, to: number, deadline: number): Promise<{ sent: number; ok: number; errors: number; samples: string[]; signMs: number }[]> {
+  function runPass(
+    from: number,
+    to: number,
+    deadline: number,
+  ): Promise<{ sent: number; ok: number; errors: number; samples: string[]; signMs: number }[]> {
     const per = Math.ceil((to - from) / WORKERS);
     return Promise.all(
       workers.map(
@@ -115,144 +129,157 @@ describe('soak: a million distinct valid tokens through the guard', () => {
     );
   }
 
-  it(`${TOKENS} distinct valid tokens in ${PASSES} passes: every answer right, caches bounded, heap flat after the first pass`, async () => {
-    const pairs = Math.floor(TOKENS / 2);
-    const perPass = Math.ceil(pairs / PASSES);
-    const started = Date.now();
-    const deadline = started + MAX_SECONDS * 1000;
-    const samples: Sample[] = [];
-    const violations: string[] = [];
-    const sample = () => {
-      const m = process.memoryUsage();
-      const maps = refreshMaps();
-      const s: Sample = {
-        t: Math.round((Date.now() - started) / 100) / 10,
-        heapMB: MB(m.heapUsed),
-        rssMB: MB(m.rss),
-        tokenCache: jwt.cachedTokenCount,
-        keyCache: jwt.cachedKeyCount,
-        refreshInFlight: maps.inFlight,
-        recentRefreshes: maps.recent,
+  it(
+    `${TOKENS} distinct valid tokens in ${PASSES} passes: every answer right, caches bounded, heap flat after the first pass`,
+    async () => {
+      const pairs = Math.floor(TOKENS / 2);
+      const perPass = Math.ceil(pairs / PASSES);
+      const started = Date.now();
+      const deadline = started + MAX_SECONDS * 1000;
+      const samples: Sample[] = [];
+      const violations: string[] = [];
+      const sample = () => {
+        const m = process.memoryUsage();
+        const maps = refreshMaps();
+        const s: Sample = {
+          t: Math.round((Date.now() - started) / 100) / 10,
+          heapMB: MB(m.heapUsed),
+          rssMB: MB(m.rss),
+          tokenCache: jwt.cachedTokenCount,
+          keyCache: jwt.cachedKeyCount,
+          refreshInFlight: maps.inFlight,
+          recentRefreshes: maps.recent,
+        };
+        if (s.tokenCache > settings.tokenCacheSize)
+          violations.push(`verified-token cache ${s.tokenCache} > ${settings.tokenCacheSize} at ${s.t}s`);
+        if (s.keyCache > 64) violations.push(`JWKS cache ${s.keyCache} keys at ${s.t}s`);
+        if (s.recentRefreshes !== null && s.recentRefreshes > 1000) violations.push(`recent-refresh cache ${s.recentRefreshes} at ${s.t}s`);
+        if (s.refreshInFlight !== null && s.refreshInFlight > 2)
+          violations.push(`refresh in-flight map ${s.refreshInFlight} at ${s.t}s (2 refreshes at a time are sent)`);
+        samples.push(s);
       };
-      if (s.tokenCache > settings.tokenCacheSize) violations.push(`verified-token cache ${s.tokenCache} > ${settings.tokenCacheSize} at ${s.t}s`);
-      if (s.keyCache > 64) violations.push(`JWKS cache ${s.keyCache} keys at ${s.t}s`);
-      if (s.recentRefreshes !== null && s.recentRefreshes > 1000) violations.push(`recent-refresh cache ${s.recentRefreshes} at ${s.t}s`);
-      if (s.refreshInFlight !== null && s.refreshInFlight > 2) violations.push(`refresh in-flight map ${s.refreshInFlight} at ${s.t}s (2 refreshes at a time are sent)`);
-      samples.push(s);
-    };
-    const timer = setInterval(sample, 2000);
+      const timer = setInterval(sample, 2000);
 
-    // Side load on the main thread: expired pairs with distinct refresh tokens, and unknown kids.
-    let running = true;
-    const side = { refreshOk: 0, refreshWrong: [] as string[], unknownKid: 0, unknownWrong: [] as string[] };
-    const sent: string[] = [];
-    let refreshIndex = 0;
-    const refreshLoop = pool([0, 1], 2, async () => {
-      while (running && refreshIndex < expired.length) {
-        const tk = expired[refreshIndex++];
-        const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken, REFRESHTOKEN: tk.refreshToken } });
-        if (res.status === 200 && (JSON.parse(res.body) as { sub?: string }).sub === tk.sub && res.headers.accesstoken) side.refreshOk++;
-        else side.refreshWrong.push(`${res.status} ${res.body.slice(0, 120)}`);
-        if (refreshIndex % 20 === 0) sent.push(tk.accessToken, tk.refreshToken);
-        // The first 1200 in a rush (the recent-refresh cache, 1000 entries for 10 s, must hit its
-        // bound), the rest spread over the run.
-        if (refreshIndex > 1200) await sleep(250);
-      }
-    });
-    const unknownLoop = (async () => {
-      while (running) {
-        const tok = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: `soak-${randomUUID()}` })).toString('base64url')}.e30.${randomBytes(256).toString('base64url')}`;
-        const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tok, IDTOKEN: expired[0].idToken } });
-        if (res.status === 401 && (JSON.parse(res.body) as { code?: string }).code === 'token_invalid') side.unknownKid++;
-        else side.unknownWrong.push(`${res.status} ${res.body.slice(0, 120)}`);
-        await sleep(100);
-      }
-    })();
+      // Side load on the main thread: expired pairs with distinct refresh tokens, and unknown kids.
+      let running = true;
+      const side = { refreshOk: 0, refreshWrong: [] as string[], unknownKid: 0, unknownWrong: [] as string[] };
+      const sent: string[] = [];
+      let refreshIndex = 0;
+      const refreshLoop = pool([0, 1], 2, async () => {
+        while (running && refreshIndex < expired.length) {
+          const tk = expired[refreshIndex++];
+          const res = await client.send({
+            method: 'GET',
+            path: '/t/me',
+            headers: { ACCESSTOKEN: tk.accessToken, IDTOKEN: tk.idToken, REFRESHTOKEN: tk.refreshToken },
+          });
+          if (res.status === 200 && (JSON.parse(res.body) as { sub?: string }).sub === tk.sub && res.headers.accesstoken) side.refreshOk++;
+          else side.refreshWrong.push(`${res.status} ${res.body.slice(0, 120)}`);
+          if (refreshIndex % 20 === 0) sent.push(tk.accessToken, tk.refreshToken);
+          // The first 1200 in a rush (the recent-refresh cache, 1000 entries for 10 s, must hit its
+          // bound), the rest spread over the run.
+          if (refreshIndex > 1200) await sleep(250);
+        }
+      });
+      const unknownLoop = (async () => {
+        while (running) {
+          const tok = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: `soak-${randomUUID()}` })).toString('base64url')}.e30.${randomBytes(256).toString('base64url')}`;
+          const res = await client.send({ method: 'GET', path: '/t/me', headers: { ACCESSTOKEN: tok, IDTOKEN: expired[0].idToken } });
+          if (res.status === 401 && (JSON.parse(res.body) as { code?: string }).code === 'token_invalid') side.unknownKid++;
+          else side.unknownWrong.push(`${res.status} ${res.body.slice(0, 120)}`);
+          await sleep(100);
+        }
+      })();
 
-    const heap = { before: MB(fullGc()), afterPass: [] as number[] };
-    const passes: { pass: number; pairs: number; seconds: number; tokensPerSecond: number; heapAfterGcMB: number }[] = [];
-    let totalPairs = 0;
-    let totalOk = 0;
-    let totalErrors = 0;
-    let signMs = 0;
-    const errorSamples: string[] = [];
-    sample();
-    for (let p = 0; p < PASSES && Date.now() < deadline; p++) {
-      const passStart = Date.now();
-      const from = p * perPass;
-      const results = await runPass(from, Math.min(pairs, from + perPass), deadline);
-      const n = results.reduce((a, r) => a + r.sent, 0);
-      totalPairs += n;
-      totalOk += results.reduce((a, r) => a + r.ok, 0);
-      totalErrors += results.reduce((a, r) => a + r.errors, 0);
-      signMs += results.reduce((a, r) => a + r.signMs, 0);
-      errorSamples.push(...results.flatMap((r) => r.samples));
-      const seconds = (Date.now() - passStart) / 1000;
-      const h = MB(fullGc());
-      heap.afterPass.push(h);
+      const heap = { before: MB(fullGc()), afterPass: [] as number[] };
+      const passes: { pass: number; pairs: number; seconds: number; tokensPerSecond: number; heapAfterGcMB: number }[] = [];
+      let totalPairs = 0;
+      let totalOk = 0;
+      let totalErrors = 0;
+      let signMs = 0;
+      const errorSamples: string[] = [];
       sample();
-      passes.push({ pass: p + 1, pairs: n, seconds, tokensPerSecond: Math.round((2 * n) / seconds), heapAfterGcMB: h });
-      process.stdout.write(`soak pass ${p + 1}/${PASSES}: ${2 * n} tokens in ${seconds.toFixed(1)} s (${Math.round((2 * n) / seconds)} tokens/s), heap after GC ${h} MB, token cache ${jwt.cachedTokenCount}\n`);
-    }
-    running = false;
-    await Promise.all([refreshLoop, unknownLoop]);
-    clearInterval(timer);
-    sample();
-    const elapsed = (Date.now() - started) / 1000;
-    const heapAfter = MB(fullGc());
-    const during = samples.map((s) => s.heapMB);
-    const growth = Math.max(...heap.afterPass.slice(1), heap.afterPass[0] ?? 0) - (heap.afterPass[0] ?? 0);
-    const leaks = findLeaks(t.logger.lines, sent);
-    const tokens = 2 * totalPairs;
-    const report = {
-      tokens,
-      target: 2 * pairs,
-      loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 10) / 10),
-      complete: tokens >= 2 * pairs,
-      seconds: Math.round(elapsed),
-      tokensPerSecond: Math.round(tokens / elapsed),
-      signingCpuSeconds: Math.round(signMs / 1000),
-      answersOk: 2 * totalOk,
-      answersWrong: totalErrors,
-      errorSamples: errorSamples.slice(0, 5),
-      heapMB: {
-        before: heap.before,
-        duringMin: Math.min(...during),
-        duringMax: Math.max(...during),
-        afterEachPassAfterGc: heap.afterPass,
-        after: heapAfter,
-        growthAfterFirstPass: Math.round(growth * 10) / 10,
-        driftSecondToLastPass: heap.afterPass.length > 1 ? Math.round((heap.afterPass[heap.afterPass.length - 1] - heap.afterPass[1]) * 10) / 10 : 0,
-      },
-      bounds: {
-        tokenCacheSize: settings.tokenCacheSize,
-        maxTokenCacheSeen: Math.max(...samples.map((s) => s.tokenCache)),
-        jwksKeysSeen: [...new Set(samples.map((s) => s.keyCache))],
-        maxRefreshInFlightSeen: Math.max(...samples.map((s) => s.refreshInFlight ?? 0)),
-        maxRecentRefreshesSeen: Math.max(...samples.map((s) => s.recentRefreshes ?? 0)),
-        jwksFetches: idp.stats.jwksRequests,
-        refreshCalls: idp.stats.initiateAuth,
-      },
-      side,
-      violations,
-      passes,
-      samples,
-      logLinesLeakingTokens: leaks.length,
-    };
-    mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });
-    writeFileSync(path.join(REPO_ROOT, 'test-output', 'soak-report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const { samples: _s, passes: _p, ...summary } = report;
-    process.stdout.write(`\nsoak summary (test-output/soak-report.json):\n${JSON.stringify(summary, null, 2)}\n`);
+      for (let p = 0; p < PASSES && Date.now() < deadline; p++) {
+        const passStart = Date.now();
+        const from = p * perPass;
+        const results = await runPass(from, Math.min(pairs, from + perPass), deadline);
+        const n = results.reduce((a, r) => a + r.sent, 0);
+        totalPairs += n;
+        totalOk += results.reduce((a, r) => a + r.ok, 0);
+        totalErrors += results.reduce((a, r) => a + r.errors, 0);
+        signMs += results.reduce((a, r) => a + r.signMs, 0);
+        errorSamples.push(...results.flatMap((r) => r.samples));
+        const seconds = (Date.now() - passStart) / 1000;
+        const h = MB(fullGc());
+        heap.afterPass.push(h);
+        sample();
+        passes.push({ pass: p + 1, pairs: n, seconds, tokensPerSecond: Math.round((2 * n) / seconds), heapAfterGcMB: h });
+        process.stdout.write(
+          `soak pass ${p + 1}/${PASSES}: ${2 * n} tokens in ${seconds.toFixed(1)} s (${Math.round((2 * n) / seconds)} tokens/s), heap after GC ${h} MB, token cache ${jwt.cachedTokenCount}\n`,
+        );
+      }
+      running = false;
+      await Promise.all([refreshLoop, unknownLoop]);
+      clearInterval(timer);
+      sample();
+      const elapsed = (Date.now() - started) / 1000;
+      const heapAfter = MB(fullGc());
+      const during = samples.map((s) => s.heapMB);
+      const growth = Math.max(...heap.afterPass.slice(1), heap.afterPass[0] ?? 0) - (heap.afterPass[0] ?? 0);
+      const leaks = findLeaks(t.logger.lines, sent);
+      const tokens = 2 * totalPairs;
+      const report = {
+        tokens,
+        target: 2 * pairs,
+        loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 10) / 10),
+        complete: tokens >= 2 * pairs,
+        seconds: Math.round(elapsed),
+        tokensPerSecond: Math.round(tokens / elapsed),
+        signingCpuSeconds: Math.round(signMs / 1000),
+        answersOk: 2 * totalOk,
+        answersWrong: totalErrors,
+        errorSamples: errorSamples.slice(0, 5),
+        heapMB: {
+          before: heap.before,
+          duringMin: Math.min(...during),
+          duringMax: Math.max(...during),
+          afterEachPassAfterGc: heap.afterPass,
+          after: heapAfter,
+          growthAfterFirstPass: Math.round(growth * 10) / 10,
+          driftSecondToLastPass:
+            heap.afterPass.length > 1 ? Math.round((heap.afterPass[heap.afterPass.length - 1] - heap.afterPass[1]) * 10) / 10 : 0,
+        },
+        bounds: {
+          tokenCacheSize: settings.tokenCacheSize,
+          maxTokenCacheSeen: Math.max(...samples.map((s) => s.tokenCache)),
+          jwksKeysSeen: [...new Set(samples.map((s) => s.keyCache))],
+          maxRefreshInFlightSeen: Math.max(...samples.map((s) => s.refreshInFlight ?? 0)),
+          maxRecentRefreshesSeen: Math.max(...samples.map((s) => s.recentRefreshes ?? 0)),
+          jwksFetches: idp.stats.jwksRequests,
+          refreshCalls: idp.stats.initiateAuth,
+        },
+        side,
+        violations,
+        passes,
+        samples,
+        logLinesLeakingTokens: leaks.length,
+      };
+      mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });
+      writeFileSync(path.join(REPO_ROOT, 'test-output', 'soak-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+      const { samples: _s, passes: _p, ...summary } = report;
+      process.stdout.write(`\nsoak summary (test-output/soak-report.json):\n${JSON.stringify(summary, null, 2)}\n`);
 
-    expect(violations).toEqual([]);
-    expect(totalErrors).toBe(0);
-    expect(side.refreshWrong).toEqual([]);
-    expect(side.unknownWrong).toEqual([]);
-    expect(leaks).toEqual([]);
-    expect(jwt.cachedKeyCount).toBe(1);
-    // At most one JWKS fetch per cooldown however many unknown kids came (plus the start-up one).
-    expect(idp.stats.jwksRequests).toBeLessThanOrEqual(2 + Math.floor((elapsed * 1000) / settings.jwksRefetchCooldownMs));
-    expect(growth * 1048576).toBeLessThan(HEAP_SLACK);
-    expect({ tokens, complete: report.complete }).toEqual({ tokens: 2 * pairs, complete: true });
-  }, (MAX_SECONDS + 300) * 1000);
+      expect(violations).toEqual([]);
+      expect(totalErrors).toBe(0);
+      expect(side.refreshWrong).toEqual([]);
+      expect(side.unknownWrong).toEqual([]);
+      expect(leaks).toEqual([]);
+      expect(jwt.cachedKeyCount).toBe(1);
+      // At most one JWKS fetch per cooldown however many unknown kids came (plus the start-up one).
+      expect(idp.stats.jwksRequests).toBeLessThanOrEqual(2 + Math.floor((elapsed * 1000) / settings.jwksRefetchCooldownMs));
+      expect(growth * 1048576).toBeLessThan(HEAP_SLACK);
+      expect({ tokens, complete: report.complete }).toEqual({ tokens: 2 * pairs, complete: true });
+    },
+    (MAX_SECONDS + 300) * 1000,
+  );
 });

@@ -7,7 +7,9 @@ export class CaptureLogger implements LoggerService {
   constructor(private readonly echo = process.env.TEST_LOGS === '1') {}
 
   private keep(level: string, message: unknown, params: unknown[]): void {
-    const line = [level, message, ...params].map((p) => (p instanceof Error ? `${p.name}: ${p.message}\n${p.stack ?? ''}` : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+    const line = [level, message, ...params]
+      .map((p) => (p instanceof Error ? `${p.name}: ${p.message}\n${p.stack ?? ''}` : typeof p === 'string' ? p : JSON.stringify(p)))
+      .join(' ');
     this.lines.push(line);
     if (this.echo) process.stderr.write(`${line}\n`);
   }

@@ -38,5 +38,10 @@ class ManualClockModule {}
  * test says so, never while it sleeps.
  */
 export function clockModule(clock: ManualClock): DynamicModule {
-  return { module: ManualClockModule, global: true, providers: [{ provide: COGNITO_CLOCK, useValue: clock.now }], exports: [COGNITO_CLOCK] };
+  return {
+    module: ManualClockModule,
+    global: true,
+    providers: [{ provide: COGNITO_CLOCK, useValue: clock.now }],
+    exports: [COGNITO_CLOCK],
+  };
 }

@@ -63,7 +63,9 @@ const ALL_KINDS: readonly DbKind[] = ['sqlite', 'postgres', 'mariadb'];
 
 /** The kinds to run DB specs on: all three unless TEST_DATABASES narrows them. */
 export function databaseKinds(): DbKind[] {
-  const wanted = process.env.TEST_DATABASES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = process.env.TEST_DATABASES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return ALL_KINDS.filter((k) => !wanted || wanted.includes(k));
 }
 
@@ -233,9 +235,7 @@ function availableOnce(kind: DbKind): Promise<boolean> {
 }
 
 /** Probed once per spec file (top-level await), so `describeDb` can skip synchronously. */
-const reachable = new Map<DbKind, boolean>(
-  await Promise.all(databaseKinds().map(async (k) => [k, await availableOnce(k)] as const)),
-);
+const reachable = new Map<DbKind, boolean>(await Promise.all(databaseKinds().map(async (k) => [k, await availableOnce(k)] as const)));
 
 /**
  * `describe` on a fresh database of that kind, created before the block and dropped after it.
@@ -248,7 +248,9 @@ export function describeDb(kind: DbKind, name: string, body: (db: DbContext) => 
     if (up === false && process.env.REQUIRE_DB === '1') {
       describe(title, () => {
         beforeAll(() => {
-          throw new Error(`REQUIRE_DB=1 but ${describeServer(kind)} did not answer; start it or set the env variables in test/support/databases.ts`);
+          throw new Error(
+            `REQUIRE_DB=1 but ${describeServer(kind)} did not answer; start it or set the env variables in test/support/databases.ts`,
+          );
         });
         it(`needs ${describeServer(kind)}`, () => undefined);
       });

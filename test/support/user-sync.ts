@@ -88,7 +88,17 @@ export function idClaims(sub: string, extra: Record<string, unknown> = {}): Cogn
   const now = Math.floor(Date.now() / 1000);
   const verified = 'email' in extra && !('email_verified' in extra) ? { email_verified: true } : {};
   return withExtra<CognitoIdTokenClaims>(
-    { sub, iss: TEST_ISSUER, aud: TEST_CLIENT_ID, token_use: 'id', exp: now + 3600, iat: now, auth_time: now, 'cognito:username': sub, ...verified },
+    {
+      sub,
+      iss: TEST_ISSUER,
+      aud: TEST_CLIENT_ID,
+      token_use: 'id',
+      exp: now + 3600,
+      iat: now,
+      auth_time: now,
+      'cognito:username': sub,
+      ...verified,
+    },
     extra,
   );
 }

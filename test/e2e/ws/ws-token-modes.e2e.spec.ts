@@ -33,7 +33,9 @@ describe.each<[WsPlatform]>([['socket.io'], ['ws']])('WebSocket token modes per 
   it('a lone access token passes an access route, then is refused on a pair route of the same connection', async () => {
     const tokens = await idp.issueTokens({ sub: 'lone' });
     const credentials =
-      platform === 'socket.io' ? { auth: { accessToken: tokens.accessToken } } : { headers: { authorization: `Bearer ${tokens.accessToken}` } };
+      platform === 'socket.io'
+        ? { auth: { accessToken: tokens.accessToken } }
+        : { headers: { authorization: `Bearer ${tokens.accessToken}` } };
     const c = await connected(platform, t.url, credentials);
     expect(await c.request('access-only')).toEqual({ event: 'access-only', data: { sub: 'lone' } });
     const refused = await c.request('me');

@@ -70,7 +70,12 @@ describe('TokenRefreshService against cognito-local', () => {
   it('refreshes a valid refresh token into new access and ID tokens of the same user', async () => {
     const login = await pool.login('alice', 'Passw0rd!');
     const before = decodeJwtPayload(login.idToken);
-    const tokens = await service.refresh({ refreshToken: login.refreshToken, clientId: pool.clientId, sub: before.sub as string, username: 'alice' });
+    const tokens = await service.refresh({
+      refreshToken: login.refreshToken,
+      clientId: pool.clientId,
+      sub: before.sub as string,
+      username: 'alice',
+    });
 
     const access = decodeJwtPayload(tokens.accessToken);
     const id = decodeJwtPayload(tokens.idToken);
@@ -98,9 +103,7 @@ describe('TokenRefreshService against cognito-local', () => {
     const input = { refreshToken: login.refreshToken, clientId: pool.clientId, sub: subOf(login) };
     await service.refresh(input);
     await service.revoke(login.refreshToken, { clientId: pool.clientId });
-    await expect(service.refresh(input)).rejects.toBeInstanceOf(
-      RefreshFailedError,
-    );
+    await expect(service.refresh(input)).rejects.toBeInstanceOf(RefreshFailedError);
   });
 
   it('refuses a garbage refresh token with 401 refresh_failed', async () => {
@@ -121,7 +124,13 @@ describe('TokenRefreshService against cognito-local', () => {
     const port = await findFreePort();
     const down = new TokenRefreshService(
       resolveCognitoSettings(
-        { userPoolId: pool.userPoolId, clientId: pool.clientId, endpoint: `http://127.0.0.1:${port}`, cognitoTimeoutMs: 2000, retryAfterSeconds: 7 },
+        {
+          userPoolId: pool.userPoolId,
+          clientId: pool.clientId,
+          endpoint: `http://127.0.0.1:${port}`,
+          cognitoTimeoutMs: 2000,
+          retryAfterSeconds: 7,
+        },
         () => undefined,
       ),
     );

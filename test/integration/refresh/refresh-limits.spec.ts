@@ -21,12 +21,20 @@ describe('TokenRefreshService limits', () => {
   const services: TokenRefreshService[] = [];
 
   const makeService = (): TokenRefreshService => {
-    const service = new TokenRefreshService(resolveCognitoSettings(idp.moduleOptions(), () => undefined), undefined, clock);
+    const service = new TokenRefreshService(
+      resolveCognitoSettings(idp.moduleOptions(), () => undefined),
+      undefined,
+      clock,
+    );
     services.push(service);
     return service;
   };
   const randomToken = (): string => randomBytes(48).toString('base64url');
-  const settle = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => e);
+  const settle = (p: Promise<unknown>): Promise<unknown> =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
 
   /** The claims of a validly signed, expired access token, as the verifier hands them over. */
   async function expiredAccessClaims(): Promise<CognitoAccessTokenClaims> {

@@ -21,11 +21,13 @@ describe('TokenRefreshService against odd answers', () => {
   let service: TokenRefreshService;
   let requests = 0;
 
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...headers });
-    res.end(text);
-  };
+  const json =
+    (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+    (_req, res) => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...headers });
+      res.end(text);
+    };
   const cognitoError = (status: number, type: string, message = 'whatever'): Handler =>
     json(status, { __type: type, message }, { 'x-amzn-ErrorType': type });
 
@@ -107,11 +109,14 @@ describe('TokenRefreshService against odd answers', () => {
     ['a 429', json(429, '{}')],
     ['a 200 that is not JSON', json(200, 'not json at all')],
     ['a reset connection', (req) => req.socket.destroy()],
-    ['a half-sent answer', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': '500' });
-      res.write('{"AuthenticationResult":');
-      setTimeout(() => res.socket?.destroy(), 10);
-    }],
+    [
+      'a half-sent answer',
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': '500' });
+        res.write('{"AuthenticationResult":');
+        setTimeout(() => res.socket?.destroy(), 10);
+      },
+    ],
   ])('maps %s to AuthUnavailableError', async (_name, h) => {
     handler = h;
     const err = await refresh().catch((e: unknown) => e);

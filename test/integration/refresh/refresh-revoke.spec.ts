@@ -48,7 +48,7 @@ describe('TokenRefreshService.revoke', () => {
     await idp.close();
   });
 
-  it('revokes a second client\'s refresh token by trying each configured client in turn', async () => {
+  it("revokes a second client's refresh token by trying each configured client in turn", async () => {
     const issued = await idp.issueTokens({ username: 'gail', clientId: SECOND });
     const { service } = make();
     await service.revoke(issued.refreshToken);

@@ -47,7 +47,12 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
   describe('SECRET_HASH', () => {
     it('refreshes for a secret client when the configured secret is right', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
-      const tokens = await makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'bob' });
+      const tokens = await makeService().refresh({
+        refreshToken: issued.refreshToken,
+        clientId: SECRET_CLIENT,
+        sub: issued.sub,
+        username: 'bob',
+      });
       expect(decodeJwtPayload(tokens.accessToken)).toMatchObject({ sub: issued.sub, token_use: 'access', client_id: SECRET_CLIENT });
       expect(decodeJwtPayload(tokens.idToken)).toMatchObject({ sub: issued.sub, token_use: 'id', aud: SECRET_CLIENT });
       expect(tokens.refreshToken).toBeUndefined();
@@ -57,9 +62,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('fails with RefreshFailedError when the configured secret is wrong', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
       const service = makeService({ clientSecret: { [SECRET_CLIENT]: 'not-the-secret' } });
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'bob' })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      await expect(
+        service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'bob' }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
       expect(idp.stats.initiateAuth).toBe(1);
     });
 
@@ -72,9 +77,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
 
     it('fails with RefreshFailedError, without calling Cognito, for a secret client and no username', async () => {
       const issued = await idp.issueTokens({ username: 'bob', clientId: SECRET_CLIENT });
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      await expect(
+        makeService().refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
       expect(idp.stats.initiateAuth).toBe(0);
     });
 
@@ -174,7 +179,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.mode = 'hang';
       const service = makeService({ cognitoTimeoutMs: 800 });
       const started = Date.now();
-      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }).catch((e: unknown) => e);
+      const err = await service
+        .refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })
+        .catch((e: unknown) => e);
       const elapsed = Date.now() - started;
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect(elapsed).toBeGreaterThanOrEqual(700);
@@ -187,7 +194,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       idp.refresh.delayMs = 450; // a 500 after 450 ms, a retry, another 450 ms: past the budget
       const service = makeService({ cognitoTimeoutMs: 800 });
       const started = Date.now();
-      const err = await service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }).catch((e: unknown) => e);
+      const err = await service
+        .refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })
+        .catch((e: unknown) => e);
       const elapsed = Date.now() - started;
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect(elapsed).toBeLessThan(800 + 300);
@@ -196,17 +205,17 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps a 500 to AuthUnavailableError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       idp.refresh.mode = 'error';
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
-        AuthUnavailableError,
-      );
+      await expect(
+        makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }),
+      ).rejects.toBeInstanceOf(AuthUnavailableError);
     });
 
     it('maps malformed JSON to AuthUnavailableError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       idp.refresh.mode = 'malformed';
-      await expect(makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
-        AuthUnavailableError,
-      );
+      await expect(
+        makeService().refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub }),
+      ).rejects.toBeInstanceOf(AuthUnavailableError);
     });
 
     it('maps a refused connection (closed port) to AuthUnavailableError', async () => {
@@ -222,13 +231,13 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('maps NotAuthorizedException, an unknown token and an unknown client to RefreshFailedError', async () => {
       const issued = await idp.issueTokens({ clientId: PUBLIC_CLIENT });
       const service = makeService();
-      await expect(service.refresh({ refreshToken: 'no-such-refresh-token', clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      await expect(
+        service.refresh({ refreshToken: 'no-such-refresh-token', clientId: PUBLIC_CLIENT, sub: issued.sub }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
       // A token of another client (the provider answers NotAuthorizedException).
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: issued.username })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      await expect(
+        service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: issued.username }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
       idp.refresh.mode = 'not-authorized';
       await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: PUBLIC_CLIENT, sub: issued.sub })).rejects.toBeInstanceOf(
         RefreshFailedError,
@@ -238,7 +247,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
     it('answers RefreshFailedError when the pool client is unknown to Cognito (ResourceNotFoundException)', async () => {
       // Configured here, unknown to the provider.
       const service = makeService({ clientId: [PUBLIC_CLIENT, 'ghostclient'], clientSecret: {} });
-      await expect(service.refresh({ refreshToken: 'x'.repeat(64), clientId: 'ghostclient', sub: 'user-1' })).rejects.toBeInstanceOf(RefreshFailedError);
+      await expect(service.refresh({ refreshToken: 'x'.repeat(64), clientId: 'ghostclient', sub: 'user-1' })).rejects.toBeInstanceOf(
+        RefreshFailedError,
+      );
     });
   });
 
@@ -255,12 +266,20 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
 
       // The new one works; the old one was rotated away at the provider. Requests still carrying
       // the old one just after the rotation get the rotated result, with no new call.
-      await expect(service.refresh({ refreshToken: tokens.refreshToken!, clientId: SECRET_CLIENT, sub: issued.sub })).resolves.toBeDefined();
+      await expect(
+        service.refresh({ refreshToken: tokens.refreshToken!, clientId: SECRET_CLIENT, sub: issued.sub }),
+      ).resolves.toBeDefined();
       const calls = idp.stats.getTokensFromRefreshToken;
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).resolves.toEqual(tokens);
+      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub })).resolves.toEqual(
+        tokens,
+      );
       expect(idp.stats.getTokensFromRefreshToken).toBe(calls);
       await expect(
-        makeService({ refreshTokenRotation: true }).refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub }),
+        makeService({ refreshTokenRotation: true }).refresh({
+          refreshToken: issued.refreshToken,
+          clientId: SECRET_CLIENT,
+          sub: issued.sub,
+        }),
       ).rejects.toBeInstanceOf(RefreshFailedError);
     });
 
@@ -277,9 +296,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
       const service = makeService();
       await service.revoke(issued.refreshToken, { clientId: SECRET_CLIENT });
       expect(idp.stats.revokeToken).toBe(1);
-      await expect(service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'dave' })).rejects.toBeInstanceOf(
-        RefreshFailedError,
-      );
+      await expect(
+        service.refresh({ refreshToken: issued.refreshToken, clientId: SECRET_CLIENT, sub: issued.sub, username: 'dave' }),
+      ).rejects.toBeInstanceOf(RefreshFailedError);
     });
 
     it('forgets a recent refresh of a token once it is revoked', async () => {
@@ -298,9 +317,9 @@ describe('TokenRefreshService against the TestIdentityProvider', () => {
         makeService({ clientSecret: { [SECRET_CLIENT]: 'wrong' } }).revoke(issued.refreshToken, { clientId: SECRET_CLIENT }),
       ).rejects.toBeInstanceOf(RefreshFailedError);
       const port = await findFreePort();
-      await expect(makeService({ endpoint: `http://127.0.0.1:${port}` }).revoke(issued.refreshToken, { clientId: SECRET_CLIENT })).rejects.toBeInstanceOf(
-        AuthUnavailableError,
-      );
+      await expect(
+        makeService({ endpoint: `http://127.0.0.1:${port}` }).revoke(issued.refreshToken, { clientId: SECRET_CLIENT }),
+      ).rejects.toBeInstanceOf(AuthUnavailableError);
     });
   });
 

@@ -136,7 +136,18 @@ for (const kind of databaseKinds()) {
       expect(row.body).toBe(kind === 'postgres' ? null : 'fine');
       expect(warnings).toHaveLength(Object.keys(BAD).length + (kind === 'postgres' ? 1 : 0));
       const text = warnings.join('\n');
-      for (const secret of ['abcdef', '99999999999999999999', 'half-ratio', 'yes', '1990-02-30', 'now', 'a,b', 'gold', 'not-a-uuid', 'secret-']) {
+      for (const secret of [
+        'abcdef',
+        '99999999999999999999',
+        'half-ratio',
+        'yes',
+        '1990-02-30',
+        'now',
+        'a,b',
+        'gold',
+        'not-a-uuid',
+        'secret-',
+      ]) {
         expect(text).not.toContain(secret);
       }
     });

@@ -61,7 +61,10 @@ for (const kind of databaseKinds()) {
 
     it("no warning for Cognito's own claims, which only an administrator changes (cognito:groups into permissions)", async () => {
       const ds = await db.openDataSource([StaffUser]);
-      await UserSyncService.forDataSource(testSettings({ entity: StaffUser, fieldMapping: { sub: 'sub', permissions: 'cognito:groups' } }), ds);
+      await UserSyncService.forDataSource(
+        testSettings({ entity: StaffUser, fieldMapping: { sub: 'sub', permissions: 'cognito:groups' } }),
+        ds,
+      );
       expect(privilegeWarnings(logs)).toEqual([]);
     });
 

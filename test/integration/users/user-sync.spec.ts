@@ -176,7 +176,12 @@ for (const kind of databaseKinds()) {
 
     it('answers 403 naming the claim (not its value) when the lookup claim is missing or unusable', async () => {
       const ds = await db.openDataSource([ProfileUser]);
-      const service = await serviceFor(ds, { entity: ProfileUser, lookupField: 'email', tokenField: 'email', fieldMapping: PROFILE_MAPPING });
+      const service = await serviceFor(ds, {
+        entity: ProfileUser,
+        lookupField: 'email',
+        tokenField: 'email',
+        fieldMapping: PROFILE_MAPPING,
+      });
       const error = await service.resolveUser({ id: idClaims(newSub()) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserNotRegisteredError);
       expect((error as Error).message).toContain('"email"');
@@ -265,7 +270,12 @@ for (const kind of databaseKinds()) {
 
     it('skips a claim that does not fit its column, writes the rest, and logs without the value', async () => {
       const ds = await db.openDataSource([ProfileUser]);
-      const service = await serviceFor(ds, { entity: ProfileUser, lookupField: 'email', tokenField: 'email', fieldMapping: PROFILE_MAPPING });
+      const service = await serviceFor(ds, {
+        entity: ProfileUser,
+        lookupField: 'email',
+        tokenField: 'email',
+        fieldMapping: PROFILE_MAPPING,
+      });
       expect(logged.warn).toEqual([expect.stringMatching(/look like privileges: ProfileUser\.isAdmin/)]); // start-up's
       logged.warn.length = 0;
       const sub = newSub();
@@ -338,10 +348,7 @@ for (const kind of databaseKinds()) {
     it('answers 503 instead of hanging when the table is locked', async () => {
       const ds = await db.openDataSource([CognitoUser]);
       if (kind === 'sqlite') await ds.destroy(); // reopened below with a short busy timeout
-      const live =
-        kind === 'sqlite'
-          ? await db.openDataSource([CognitoUser], { reset: false, override: { timeout: 200 } as never })
-          : ds;
+      const live = kind === 'sqlite' ? await db.openDataSource([CognitoUser], { reset: false, override: { timeout: 200 } as never }) : ds;
       const service = await serviceFor(live, {}, { queryTimeoutMs: 500 });
       const locker = await rawConnection(db.database());
       try {

@@ -256,11 +256,18 @@ export class Oracle {
     const a = va.claims;
     const i = vi.claims;
     const sameSignIn = !(has(i, 'origin_jti') && has(a, 'origin_jti')) || i.origin_jti === a.origin_jti;
-    const paired = i.sub === a.sub && i.aud === a.client_id && i.iss === a.iss && sameSignIn && (!has(i, 'at_hash') || i.at_hash === atHashOf(ex.access));
+    const paired =
+      i.sub === a.sub &&
+      i.aud === a.client_id &&
+      i.iss === a.iss &&
+      sameSignIn &&
+      (!has(i, 'at_hash') || i.at_hash === atHashOf(ex.access));
     if (!paired) return [fail('token_mismatch')];
     if (va.kind === 'expired' || vi.kind === 'expired') {
       if (!ex.refresh) return [fail('token_expired')];
-      const limited: AuthOutcome[] = this.mayBeRefreshLimited(i.sub as string, instants) ? [{ ok: false, failure: { status: 503, code: 'auth_unavailable' } }] : [];
+      const limited: AuthOutcome[] = this.mayBeRefreshLimited(i.sub as string, instants)
+        ? [{ ok: false, failure: { status: 503, code: 'auth_unavailable' } }]
+        : [];
       const owner = this.ctx.refreshOwners.get(ex.refresh);
       if (!owner || owner.clientId !== a.client_id) return [fail('refresh_failed'), ...limited];
       if (owner.sub !== i.sub) return [fail('token_mismatch'), ...limited];
@@ -309,7 +316,11 @@ export const subOfMe: SubOf = (b) => (b as { sub?: unknown } | null)?.sub;
 export const subOfOpen: SubOf = (b) => (b as { user?: unknown } | null)?.user;
 
 /** Whether the answer is exactly one of the expectations; otherwise why not. */
-export function judgeAnswer(res: WireResponse, expected: readonly Expectation[], subOf?: SubOf): { ok: true; match: Expectation } | { ok: false; why: string } {
+export function judgeAnswer(
+  res: WireResponse,
+  expected: readonly Expectation[],
+  subOf?: SubOf,
+): { ok: true; match: Expectation } | { ok: false; why: string } {
   let json: unknown;
   try {
     json = JSON.parse(res.body);

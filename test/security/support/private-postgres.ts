@@ -27,7 +27,9 @@ export interface PrivatePostgres {
 
 /** Where initdb and pg_ctl are, or why the private server cannot run here. */
 export function privatePostgresSupport(): { bin: string } | { reason: string } {
-  const candidates = [process.env.PG_BIN, ...['15', '16', '17', '14'].map((v) => `/usr/lib/postgresql/${v}/bin`)].filter((p): p is string => !!p);
+  const candidates = [process.env.PG_BIN, ...['15', '16', '17', '14'].map((v) => `/usr/lib/postgresql/${v}/bin`)].filter(
+    (p): p is string => !!p,
+  );
   const bin = candidates.find((p) => existsSync(path.join(p, 'initdb')) && existsSync(path.join(p, 'pg_ctl')));
   if (!bin) return { reason: `initdb/pg_ctl not found (looked in ${candidates.join(', ')}; set PG_BIN)` };
   if (process.getuid?.() === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
@@ -42,7 +44,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const asRoot = process.getuid?.() === 0;
   const exec = async (tool: string, args: string[]) => {
     const file = path.join(support.bin, tool);
-    const { stdout } = asRoot ? await run('runuser', ['-u', 'postgres', '--', file, ...args], { timeout: 60_000 }) : await run(file, args, { timeout: 60_000 });
+    const { stdout } = asRoot
+      ? await run('runuser', ['-u', 'postgres', '--', file, ...args], { timeout: 60_000 })
+      : await run(file, args, { timeout: 60_000 });
     return stdout;
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nca-pg-'));

@@ -38,11 +38,13 @@ export async function assertBatched<T>(
 }
 
 /** Header-safe strings: HTAB, SP, visible ASCII and latin1 obs-text (what Node's client sends as is). */
-export const HEADER_CHAR = fc.oneof(
-  { weight: 12, arbitrary: fc.integer({ min: 0x21, max: 0x7e }) },
-  { weight: 2, arbitrary: fc.constantFrom(0x20, 0x09) },
-  { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }) },
-).map((c) => String.fromCharCode(c));
+export const HEADER_CHAR = fc
+  .oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0x21, max: 0x7e }) },
+    { weight: 2, arbitrary: fc.constantFrom(0x20, 0x09) },
+    { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }) },
+  )
+  .map((c) => String.fromCharCode(c));
 
 export function headerString(constraints: { minLength?: number; maxLength?: number } = {}): fc.Arbitrary<string> {
   return fc.string({ unit: HEADER_CHAR, ...constraints });

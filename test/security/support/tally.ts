@@ -125,7 +125,10 @@ export class Tally {
   /** Writes the row for the reporter. */
   save(): void {
     mkdirSync(STATS_DIR, { recursive: true });
-    const slug = this.row.suite.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+    const slug = this.row.suite
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase();
     writeFileSync(path.join(STATS_DIR, `suite-${slug}.json`), `${JSON.stringify(this.row, null, 2)}\n`);
   }
 }

@@ -127,5 +127,8 @@ afterAll(() => {
   if (!testPath) return;
   const file = path.relative(REPO_ROOT, testPath);
   mkdirSync(STATS_DIR, { recursive: true });
-  writeFileSync(path.join(STATS_DIR, `tap-${file.replace(/[^A-Za-z0-9]+/g, '-')}.json`), `${JSON.stringify({ file, tests: sink.tests }, null, 2)}\n`);
+  writeFileSync(
+    path.join(STATS_DIR, `tap-${file.replace(/[^A-Za-z0-9]+/g, '-')}.json`),
+    `${JSON.stringify({ file, tests: sink.tests }, null, 2)}\n`,
+  );
 });

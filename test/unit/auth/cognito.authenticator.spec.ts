@@ -143,9 +143,9 @@ describe('CognitoAuthenticator', () => {
     const { auth, close } = make();
     const a = await idp.issueTokens({ sub: 'a', expiresInSeconds: -60 });
     const b = await idp.issueTokens({ sub: 'b', expiresInSeconds: -60 });
-    expect((await refusal(auth.authenticate({ access: a.accessToken, id: b.idToken, refresh: a.refreshToken, source: 'header' }))).code).toBe(
-      'token_mismatch',
-    );
+    expect(
+      (await refusal(auth.authenticate({ access: a.accessToken, id: b.idToken, refresh: a.refreshToken, source: 'header' }))).code,
+    ).toBe('token_mismatch');
     expect(idp.stats.initiateAuth).toBe(0);
     close();
   });

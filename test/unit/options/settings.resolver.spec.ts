@@ -41,7 +41,13 @@ describe('resolveCognitoSettings', () => {
     expect(s.passThroughContexts).toEqual([]);
     expect(s.tokenExtractor).toBeUndefined();
     expect(s.validate).toBeUndefined();
-    expect(s.sharedState).toEqual({ redis: undefined, store: undefined, stateKey: undefined, revocationFailClosed: false, onlineCheckSeconds: 60 });
+    expect(s.sharedState).toEqual({
+      redis: undefined,
+      store: undefined,
+      stateKey: undefined,
+      revocationFailClosed: false,
+      onlineCheckSeconds: 60,
+    });
   });
 
   it('lets given options win over the environment and merges the rest from it', () => {
@@ -80,7 +86,10 @@ describe('resolveCognitoSettings', () => {
   });
 
   it('derives issuer and JWKS from the endpoint and accepts any pool prefix with one', () => {
-    const s = resolveCognitoSettings(undefined, envOf({ COGNITO_POOL_ID: 'local_Xy12', APP_CLIENT_ID: 'c', COGNITO_ENDPOINT: 'http://localhost:9229/' }));
+    const s = resolveCognitoSettings(
+      undefined,
+      envOf({ COGNITO_POOL_ID: 'local_Xy12', APP_CLIENT_ID: 'c', COGNITO_ENDPOINT: 'http://localhost:9229/' }),
+    );
     expect(s.issuers).toEqual(['http://localhost:9229/local_Xy12']);
     expect(s.jwksUri).toBe('http://localhost:9229/local_Xy12/.well-known/jwks.json');
     expect(s.endpoint).toBe('http://localhost:9229');
@@ -132,7 +141,7 @@ describe('resolveCognitoSettings', () => {
   });
 
   describe('region', () => {
-    it('never takes the region from AWS_REGION (the compute\'s region on Lambda and ECS)', () => {
+    it("never takes the region from AWS_REGION (the compute's region on Lambda and ECS)", () => {
       const s = resolveCognitoSettings(undefined, envOf({ ...base, AWS_REGION: 'us-east-1' }));
       expect(s.region).toBe('eu-west-1');
       expect(s.issuers[0]).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123');
@@ -154,17 +163,28 @@ describe('resolveCognitoSettings', () => {
       expect(err.setting).toBe('region');
     });
 
-    it.each(['us-gov-west-1', 'cn-north-1', 'cn-northwest-1', 'eusc-de-east-1', 'ap-southeast-5', 'us-isob-east-1', 'il-central-1', 'mx-central-1'])(
-      'accepts a pool id of region %s and takes the issuer\'s region from it',
-      (region) => {
-        const s = resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_POOL_ID: `${region}_AbC123` }));
-        expect(s.region).toBe(region);
-        expect(s.issuers[0]).toBe(`https://cognito-idp.${region}.amazonaws.com/${region}_AbC123`);
-      },
-    );
+    it.each([
+      'us-gov-west-1',
+      'cn-north-1',
+      'cn-northwest-1',
+      'eusc-de-east-1',
+      'ap-southeast-5',
+      'us-isob-east-1',
+      'il-central-1',
+      'mx-central-1',
+    ])("accepts a pool id of region %s and takes the issuer's region from it", (region) => {
+      const s = resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_POOL_ID: `${region}_AbC123` }));
+      expect(s.region).toBe(region);
+      expect(s.issuers[0]).toBe(`https://cognito-idp.${region}.amazonaws.com/${region}_AbC123`);
+    });
 
     it('takes any region with an endpoint and a pool id that names none (cognito-local)', () => {
-      const env = { COGNITO_POOL_ID: 'local_Xy12', APP_CLIENT_ID: 'c', COGNITO_ENDPOINT: 'http://localhost:9229', COGNITO_REGION: 'ap-south-2' };
+      const env = {
+        COGNITO_POOL_ID: 'local_Xy12',
+        APP_CLIENT_ID: 'c',
+        COGNITO_ENDPOINT: 'http://localhost:9229',
+        COGNITO_REGION: 'ap-south-2',
+      };
       expect(resolveCognitoSettings(undefined, envOf(env)).region).toBe('ap-south-2');
       expect(resolveCognitoSettings(undefined, envOf({ ...env, COGNITO_REGION: '' })).region).toBe('us-east-1');
     });
@@ -183,7 +203,9 @@ describe('resolveCognitoSettings', () => {
     });
 
     it('stops start-up with a cookie domain, naming where the prefix came from', () => {
-      const env = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'on', COGNITO_COOKIE_DOMAIN: '.example.com' })));
+      const env = configError(() =>
+        resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'on', COGNITO_COOKIE_DOMAIN: '.example.com' })),
+      );
       expect(env.setting).toBe('COGNITO_COOKIE_HOST_PREFIX');
       expect(env.message).toContain('COGNITO_COOKIE_DOMAIN');
       const option = configError(() => resolveCognitoSettings({ cookies: { hostPrefix: true, domain: 'example.com' } }, envOf(base)));
@@ -191,7 +213,9 @@ describe('resolveCognitoSettings', () => {
     });
 
     it('stops start-up without Secure cookies', () => {
-      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'true', SECURE_COOKIE: 'false' })));
+      const err = configError(() =>
+        resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_COOKIE_HOST_PREFIX: 'true', SECURE_COOKIE: 'false' })),
+      );
       expect(err.setting).toBe('COGNITO_COOKIE_HOST_PREFIX');
       expect(err.message).toContain('Secure');
     });
@@ -254,28 +278,42 @@ describe('resolveCognitoSettings', () => {
         revocationFailClosed: true,
         onlineCheckSeconds: 15,
       });
-      expect(resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'rediss://c', COGNITO_REDIS_PREFIX: 'app:', COGNITO_STATE_KEY: KEY })).sharedState.redis)
-        .toEqual({ url: 'rediss://c', prefix: 'app:' });
+      expect(
+        resolveCognitoSettings(
+          undefined,
+          envOf({ ...base, COGNITO_REDIS_URL: 'rediss://c', COGNITO_REDIS_PREFIX: 'app:', COGNITO_STATE_KEY: KEY }),
+        ).sharedState.redis,
+      ).toEqual({ url: 'rediss://c', prefix: 'app:' });
     });
 
     it('stops start-up on a state key shorter than 32 characters, naming COGNITO_STATE_KEY and not showing the key', () => {
-      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_STATE_KEY: 'short-secret-key-31-characters!' })));
+      const err = configError(() =>
+        resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_STATE_KEY: 'short-secret-key-31-characters!' })),
+      );
       expect(err.setting).toBe('COGNITO_STATE_KEY');
       expect(err.message).toContain('32');
       expect(err.message).not.toContain('short-secret');
-      expect(configError(() => resolveCognitoSettings({ sharedState: { stateKey: 'x'.repeat(31) } }, envOf(base))).setting).toBe('sharedState.stateKey');
+      expect(configError(() => resolveCognitoSettings({ sharedState: { stateKey: 'x'.repeat(31) } }, envOf(base))).setting).toBe(
+        'sharedState.stateKey',
+      );
     });
 
     it('requires a state key with Redis or a shared store, not with the in-memory store', () => {
-      expect(configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'redis://c' }))).setting).toBe('COGNITO_STATE_KEY');
-      expect(configError(() => resolveCognitoSettings({ sharedState: { store: fakeStore() } }, envOf(base))).message).toContain('sharedState.store');
+      expect(configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'redis://c' }))).setting).toBe(
+        'COGNITO_STATE_KEY',
+      );
+      expect(configError(() => resolveCognitoSettings({ sharedState: { store: fakeStore() } }, envOf(base))).message).toContain(
+        'sharedState.store',
+      );
       expect(resolveCognitoSettings({ sharedState: { store: fakeStore(), stateKey: KEY } }, envOf(base)).sharedState.stateKey).toBe(KEY);
       const memory = new InMemoryStateStore();
       expect(resolveCognitoSettings({ sharedState: { store: memory } }, envOf(base)).sharedState.store).toBe(memory);
     });
 
     it('stops start-up on a Redis URL that is not redis:// without showing it (it may hold a password)', () => {
-      const err = configError(() => resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'http://user:hunter2@cache', COGNITO_STATE_KEY: KEY })));
+      const err = configError(() =>
+        resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_REDIS_URL: 'http://user:hunter2@cache', COGNITO_STATE_KEY: KEY })),
+      );
       expect(err.setting).toBe('COGNITO_REDIS_URL');
       expect(err.message).not.toContain('hunter2');
     });

@@ -31,11 +31,11 @@ describe('parseCookies', () => {
 
 describe('serializeCookie', () => {
   it('writes Path=/, Max-Age, Domain, HttpOnly, Secure and SameSite', () => {
-    expect(serializeCookie('IdToken', 'a b', { httpOnly: true, secure: true, sameSite: 'lax', maxAgeSeconds: 60, domain: 'example.com' })).toBe(
-      'IdToken=a%20b; Path=/; Max-Age=60; Domain=example.com; HttpOnly; Secure; SameSite=Lax',
-    );
-    expect(serializeCookie('csrf_token', 'v', { httpOnly: false, secure: false, sameSite: 'strict', maxAgeSeconds: 0, domain: undefined })).toBe(
-      'csrf_token=v; Path=/; Max-Age=0; SameSite=Strict',
-    );
+    expect(
+      serializeCookie('IdToken', 'a b', { httpOnly: true, secure: true, sameSite: 'lax', maxAgeSeconds: 60, domain: 'example.com' }),
+    ).toBe('IdToken=a%20b; Path=/; Max-Age=60; Domain=example.com; HttpOnly; Secure; SameSite=Lax');
+    expect(
+      serializeCookie('csrf_token', 'v', { httpOnly: false, secure: false, sameSite: 'strict', maxAgeSeconds: 0, domain: undefined }),
+    ).toBe('csrf_token=v; Path=/; Max-Age=0; SameSite=Strict');
   });
 });

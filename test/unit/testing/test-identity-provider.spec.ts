@@ -21,7 +21,9 @@ function sdkClient(idp: TestIdentityProvider, maxAttempts = 3): CognitoIdentityP
 }
 
 function secretHash(secret: string, username: string, clientId: string): string {
-  return createHmac('sha256', secret).update(username + clientId).digest('base64');
+  return createHmac('sha256', secret)
+    .update(username + clientId)
+    .digest('base64');
 }
 
 async function verify(idp: TestIdentityProvider, token: string): Promise<JWTPayload> {
@@ -347,14 +349,16 @@ describe('TestIdentityProvider', () => {
       idp.refresh.mode = 'malformed';
       expect(await errorOf(refresh())).toBeInstanceOf(Error);
       idp.refresh.mode = 'hang';
-      const hung = await errorOf(client.send(
-        new InitiateAuthCommand({
-          AuthFlow: 'REFRESH_TOKEN_AUTH',
-          ClientId: 'public-client',
-          AuthParameters: { REFRESH_TOKEN: t.refreshToken },
-        }),
-        { abortSignal: AbortSignal.timeout(300) },
-      ));
+      const hung = await errorOf(
+        client.send(
+          new InitiateAuthCommand({
+            AuthFlow: 'REFRESH_TOKEN_AUTH',
+            ClientId: 'public-client',
+            AuthParameters: { REFRESH_TOKEN: t.refreshToken },
+          }),
+          { abortSignal: AbortSignal.timeout(300) },
+        ),
+      );
       expect(hung.name).toMatch(/Abort|Timeout/);
       expect(idp.stats.initiateAuth).toBe(5);
       client.destroy();
@@ -382,9 +386,7 @@ describe('TestIdentityProvider', () => {
       const t = await idp.issueTokens({ clientId: 'secret-client', username: 'dave' });
       const client = sdkClient(idp);
       const rotate = (token: string, secret?: string) =>
-        client.send(
-          new GetTokensFromRefreshTokenCommand({ RefreshToken: token, ClientId: 'secret-client', ClientSecret: secret }),
-        );
+        client.send(new GetTokensFromRefreshTokenCommand({ RefreshToken: token, ClientId: 'secret-client', ClientSecret: secret }));
       expect((await errorOf(rotate(t.refreshToken))).name).toBe('NotAuthorizedException');
       expect((await errorOf(rotate(t.refreshToken, 'bad'))).name).toBe('NotAuthorizedException');
       const out = await rotate(t.refreshToken, 's3cr3t');

@@ -207,13 +207,16 @@ describe('JwksCache', () => {
   });
 
   describe('limits', () => {
-    it.each(['hang', 'hang-ignoring-signal', 'endless-body'] as const)('a fetch that does not finish within timeoutMs fails as timed out (%s)', async (mode) => {
-      cache = create({ timeoutMs: 20 });
-      endpoint.mode = mode;
-      await expect(cache.refresh()).resolves.toBe(false);
-      expect(cache.status().lastError).toBe('timed out');
-      await expect(cache.getKey('key-a')).rejects.toBeInstanceOf(AuthUnavailableError);
-    });
+    it.each(['hang', 'hang-ignoring-signal', 'endless-body'] as const)(
+      'a fetch that does not finish within timeoutMs fails as timed out (%s)',
+      async (mode) => {
+        cache = create({ timeoutMs: 20 });
+        endpoint.mode = mode;
+        await expect(cache.refresh()).resolves.toBe(false);
+        expect(cache.status().lastError).toBe('timed out');
+        await expect(cache.getKey('key-a')).rejects.toBeInstanceOf(AuthUnavailableError);
+      },
+    );
 
     it.each([false, true])('refuses a body over maxBodyBytes (streamed: %s)', async (chunked) => {
       cache = create({ maxBodyBytes: 4096 });
@@ -259,7 +262,14 @@ describe('JwksCache', () => {
 
   describe('status and shutdown', () => {
     it('reports the key count, the age of the key set and the latest fetch error', async () => {
-      expect(cache.status()).toEqual({ keys: 0, fetchedAt: undefined, ageMs: undefined, maxAgeMs: HOUR, lastError: undefined, lastErrorAt: undefined });
+      expect(cache.status()).toEqual({
+        keys: 0,
+        fetchedAt: undefined,
+        ageMs: undefined,
+        maxAgeMs: HOUR,
+        lastError: undefined,
+        lastErrorAt: undefined,
+      });
       await cache.refresh();
       clock.advance(5000);
       endpoint.mode = 'fail';

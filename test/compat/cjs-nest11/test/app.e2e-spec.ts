@@ -50,10 +50,7 @@ describe('nest-cognito-auth in a CommonJS NestJS 11 app (e2e)', () => {
   it("settings from ConfigModule's load factory (only in ConfigService, not process.env) through @nestjs/config 4: a lone Bearer access token is enough (COGNITO_TOKEN_USE=access)", async () => {
     const tokens = await idp.issueTokens();
     createdSubs.push(tokens.sub);
-    const res = await request(app.getHttpServer())
-      .get('/me')
-      .set('Authorization', `Bearer ${tokens.accessToken}`)
-      .expect(200);
+    const res = await request(app.getHttpServer()).get('/me').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200);
     expect(res.body).toMatchObject({ sub: tokens.sub });
   });
 
