@@ -35,4 +35,21 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The sample app's login page: browser code.
+    files: ['sample-app/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        location: 'readonly',
+        console: 'readonly',
+        FormData: 'readonly',
+        URLSearchParams: 'readonly',
+        Option: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
+  },
 );

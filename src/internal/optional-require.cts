@@ -31,6 +31,7 @@ function isAbsent(error: unknown, name: string): boolean {
  */
 export function optionalRequire<T>(name: string): T | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the point of this file: a synchronous load of an optional peer
     return require(name) as T;
   } catch (error) {
     if (isAbsent(error, name)) return undefined;

@@ -266,15 +266,30 @@ describe('fuzz: arbitrary header and cookie values in every token slot', () => {
     if (!c.pair) return c;
     const out: SlotCase = { ...c, cookies: [...c.cookies] };
     const p = pool[c.pair.which];
-    if (c.pair.accessVia === 'header') out.access = { name: 'ACCESSTOKEN', value: p.accessToken };
-    else if (c.pair.accessVia === 'bearer') ((out.access = undefined), (out.authorization = `Bearer ${p.accessToken}`));
-    else ((out.access = undefined), (out.authorization = undefined), out.cookies.unshift(['AccessToken', p.accessToken]));
-    if (c.pair.idVia === 'header') out.id = { name: 'IDTOKEN', value: p.idToken };
-    else ((out.id = undefined), out.cookies.unshift(['IdToken', p.idToken]));
+    if (c.pair.accessVia === 'header') {
+      out.access = { name: 'ACCESSTOKEN', value: p.accessToken };
+    } else if (c.pair.accessVia === 'bearer') {
+      out.access = undefined;
+      out.authorization = `Bearer ${p.accessToken}`;
+    } else {
+      out.access = undefined;
+      out.authorization = undefined;
+      out.cookies.unshift(['AccessToken', p.accessToken]);
+    }
+    if (c.pair.idVia === 'header') {
+      out.id = { name: 'IDTOKEN', value: p.idToken };
+    } else {
+      out.id = undefined;
+      out.cookies.unshift(['IdToken', p.idToken]);
+    }
     if (c.pair.refresh) {
       const r = pool[c.pair.refresh.which].refreshToken;
-      if (c.pair.refresh.via === 'header') out.refresh = { name: 'REFRESHTOKEN', value: r };
-      else ((out.refresh = undefined), out.cookies.unshift(['RefreshToken', r]));
+      if (c.pair.refresh.via === 'header') {
+        out.refresh = { name: 'REFRESHTOKEN', value: r };
+      } else {
+        out.refresh = undefined;
+        out.cookies.unshift(['RefreshToken', r]);
+      }
     }
     if (c.pair.accessVia === 'cookie' || c.pair.idVia === 'cookie' || c.pair.refresh?.via === 'cookie') out.garbageCookie = undefined;
     return out;

@@ -3,7 +3,7 @@
  * the default one, a named one, an instance, none.
  */
 import { jest } from '@jest/globals';
-import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +31,7 @@ function sqliteFile(): string {
   return file;
 }
 
-function typeOrm(name?: string, entities: Function[] = [CognitoUser]): DynamicModule {
+function typeOrm(name?: string, entities: Type[] = [CognitoUser]): DynamicModule {
   return TypeOrmModule.forRoot({
     ...(name ? { name } : {}),
     type: 'better-sqlite3',
