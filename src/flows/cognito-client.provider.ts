@@ -1,13 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
+import { createCognitoClient } from '../tokens/cognito-client.js';
 
 /** Injection token of the configured `CognitoIdentityProviderClient` (region, endpoint, timeouts from the settings). */
 export const COGNITO_CLIENT = Symbol.for('nest-cognito-auth:cognito-client');
-
-/** SDK attempts per call (the first one and one retry); the overall deadline is the caller's. */
-const MAX_ATTEMPTS = 2;
 
 /**
  * Injects the module's configured `CognitoIdentityProviderClient`, for any Cognito call the library
@@ -35,17 +33,7 @@ export class CognitoClientHolder implements OnModuleDestroy {
   readonly client: CognitoIdentityProviderClient;
 
   constructor(@Inject(COGNITO_AUTH_SETTINGS) settings: CognitoAuthSettings) {
-    const budget = settings.cognitoTimeoutMs;
-    this.client = new CognitoIdentityProviderClient({
-      region: settings.region,
-      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-      maxAttempts: MAX_ATTEMPTS,
-      requestHandler: {
-        connectionTimeout: Math.max(1, Math.ceil(budget / 2)),
-        requestTimeout: budget,
-        throwOnRequestTimeout: true,
-      },
-    });
+    this.client = createCognitoClient(settings);
   }
 
   /** Closes the client's sockets. */

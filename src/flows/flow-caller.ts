@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { computeSecretHash } from '../tokens/secret-hash.js';
-import { withDeadline } from './flow-call.js';
+import { withDeadline } from '../tokens/cognito-errors.js';
 import { type FlowOperation, toFlowError } from './flow-errors.js';
 
 /**

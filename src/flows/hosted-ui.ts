@@ -3,7 +3,7 @@ import { BadRequestException, type LoggerService } from '@nestjs/common';
 import { AuthUnavailableError, InvalidStateError, LimitExceededError } from '../errors/cognito-auth.errors.js';
 import type { ResolvedHostedUiSettings } from '../options/cognito-auth.options.js';
 import { safeErrorName } from '../tokens/cognito-errors.js';
-import { withDeadline } from './flow-call.js';
+import { withDeadline } from '../tokens/cognito-errors.js';
 import type { FlowStateCrypto } from './flow-state.crypto.js';
 import type { FlowTokens, HostedUiCallback, HostedUiStart } from './flow.types.js';
 

@@ -77,6 +77,28 @@ export function safeErrorName(err: unknown): string {
   return [name, code, status !== undefined ? `HTTP ${status}` : undefined].filter(Boolean).join(' ');
 }
 
+/**
+ * Runs one call under an overall deadline, SDK retries included: the signal aborts the request
+ * when `timeoutMs` passes, and the promise rejects with a `TimeoutError` then even if the request
+ * does not notice the abort.
+ */
+export async function withDeadline<T>(operation: string, timeoutMs: number, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const timeout = Object.assign(new Error(`${operation} timed out`), { name: 'TimeoutError' });
+      controller.abort(timeout);
+      reject(timeout);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([send(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How `callCognito` bounds a call and answers its failures. */
 export interface CognitoCallOptions {
   /** The overall deadline, SDK retries included. */
@@ -99,17 +121,8 @@ export async function callCognito<T>(
   send: (abortSignal: AbortSignal) => Promise<T>,
   options: CognitoCallOptions,
 ): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const timeout = Object.assign(new Error(`${operation} timed out`), { name: 'TimeoutError' });
-      controller.abort(timeout);
-      reject(timeout);
-    }, options.timeoutMs);
-  });
   try {
-    return await Promise.race([send(controller.signal), deadline]);
+    return await withDeadline(operation, options.timeoutMs, send);
   } catch (err) {
     if (err instanceof CognitoAuthError) throw err;
     const name = safeErrorName(err);
@@ -119,7 +132,5 @@ export async function callCognito<T>(
     }
     options.logger.error(`Cognito ${operation} unavailable: ${name}`);
     throw new AuthUnavailableError('Cognito is temporarily unavailable', options.retryAfterSeconds);
-  } finally {
-    clearTimeout(timer);
   }
 }
