@@ -304,7 +304,7 @@ export interface CognitoAuthSettings {
     readonly names: { readonly access: string; readonly id: string; readonly refresh: string };
   };
   readonly csrf: boolean;
-  /** `false` when sync is turned off; `'auto'` means on only when a DataSource is present. */
+  /** `false` when sync is turned off; otherwise on when a DataSource is found (`explicit` says whether it was asked for). */
   readonly users: ResolvedUserSyncSettings | false;
   readonly clockToleranceSeconds: number;
   readonly maxTokenLength: number;
