@@ -77,7 +77,7 @@ const services = [
  * Cognito authentication for a NestJS app. Global; by default registers `CognitoGuard` as
  * `APP_GUARD` (`globalGuard: false` to apply it yourself with `@UseGuards(CognitoGuard)`).
  *
- * - `CognitoAuthModule.forRoot()`: settings from the environment (DESIGN.md section 4).
+ * - `CognitoAuthModule.forRoot()`: settings from the environment (the README's Settings table).
  * - `CognitoAuthModule.forRoot({ userPoolId, clientId, ... })`: given options win over the environment.
  * - `CognitoAuthModule.forRootAsync({ imports, inject, useFactory })`.
  */

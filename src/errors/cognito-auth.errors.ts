@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 
-/** The machine-readable `code` of every failure the library answers (DESIGN.md section 3). */
+/** The machine-readable `code` of every failure the library answers (the README lists each with its status). */
 export type CognitoAuthErrorCode =
   | 'token_missing'
   | 'token_invalid'

@@ -38,7 +38,7 @@ export interface SecuritySchemeTarget {
   addSecurity(name: string, scheme: CognitoSecuritySchemeObject): unknown;
 }
 
-/** The header names the guard reads (any case; OpenAPI shows them the seed's way). */
+/** The header names the guard reads (any case; OpenAPI shows them as django-cognito-redux named them). */
 const ACCESS_HEADER = 'ACCESSTOKEN';
 const ID_HEADER = 'IDTOKEN';
 

@@ -88,7 +88,7 @@ function readPoolList(o: CognitoAuthModuleOptions, reader: SettingsReader): Sour
   return list.value.length > 0 ? { value: list.value, source: list.source } : undefined;
 }
 
-/** The module's own pool: options, else the seed's environment variables. */
+/** The module's own pool: options, else django-cognito-redux's environment variables. */
 function moduleFields(o: CognitoAuthModuleOptions, reader: SettingsReader, poolId: Sourced<string> | undefined): PoolFields {
   return {
     userPoolId: poolId ?? { value: undefined, source: 'COGNITO_POOL_ID' },
