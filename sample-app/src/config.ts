@@ -35,7 +35,7 @@ export class SampleConfigError extends Error {
 export function databaseOptions(env: NodeJS.ProcessEnv = process.env): TypeOrmModuleOptions {
   const url = env.DATABASE_URL?.trim() || `sqlite:${DEFAULT_SQLITE_FILE}`;
   const common = {
-    entities: [User, Note] as Function[],
+    entities: [User, Note],
     synchronize: env.DB_SYNCHRONIZE !== 'false',
     logging: false,
     // Start-up fails fast (with the driver's message) instead of retrying for half a minute.

@@ -6,14 +6,24 @@ import { AppModule } from './app.module.js';
 import { describeDatabase, listenAddress } from './config.js';
 import { setupOpenApi } from './openapi.js';
 
+/**
+ * Whether the guard refreshed the caller's tokens on this response: new tokens in the `ACCESSTOKEN`
+ * header (header-borne tokens) or a new access token cookie (cookie-borne) outside the sign-in routes.
+ */
+function refreshed(req: Request, res: Response): boolean {
+  if (req.path.startsWith('/auth/')) return false;
+  if (res.getHeader('ACCESSTOKEN') !== undefined) return true;
+  const cookies = res.getHeader('Set-Cookie');
+  return (Array.isArray(cookies) ? cookies : [String(cookies ?? '')]).some((c) => /^(__Host-)?AccessToken=[^;]/.test(c));
+}
+
 /** One line per request: method, path (no query string), status, time. Never headers or cookies. */
 function requestLog(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const refreshed = res.getHeader('ACCESSTOKEN') !== undefined && req.path !== '/auth/login' ? ' (tokens refreshed)' : '';
-      logger.log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)} ms${refreshed}`);
+      logger.log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)} ms${refreshed(req, res) ? ' (tokens refreshed)' : ''}`);
     });
     next();
   };
