@@ -4,17 +4,19 @@
  * 1. starts cognito-local on 127.0.0.1:$COGNITO_LOCAL_PORT (default 9229) in .demo/cognito/
  * 2. provisions (idempotently; ids kept in .demo/state.json) a pool with the custom attributes,
  *    an app client, the group `admin` and two users
- * 3. starts the sample app on http://localhost:$PORT (default 3000) against SQLite (.demo/app.db)
- * 4. prints the URL, the demo credentials and a curl walkthrough
+ * 3. starts the sample app on http://localhost:$PORT (default 3000) against SQLite (.demo/app.db),
+ *    with a COGNITO_STATE_KEY made once and kept in .demo/state.key
+ * 4. prints the URL, the demo credentials and a curl walkthrough (sign-in through the library's
+ *    flows controller, the seed's headers, CSRF, a refresh, sign-up and confirmation, sign-out)
  *
  * Ctrl-C stops both. A second run reuses what the first provisioned; `rm -rf .demo` starts over.
  * DEMO_TOKEN_VALIDITY_SECONDS (default 300) sets the access / ID token lifetime.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CognitoLocalProcess, PortInUseError, startCognitoLocal } from './cognito-local.js';
 import { DEMO_USERS, provision } from './provision.js';
-import { PROJECT_ROOT, type SampleAppProcess, sampleAppCognitoEnv, startSampleApp } from './sample-app-process.js';
+import { newStateKey, PROJECT_ROOT, type SampleAppProcess, sampleAppCognitoEnv, startSampleApp } from './sample-app-process.js';
 
 const DEMO_DIR = path.join(PROJECT_ROOT, '.demo');
 // The SDK's notice that its 2027 releases need Node 22 (the library supports Node 20.19+): not
@@ -42,41 +44,70 @@ function walkthrough(url: string, validity: number): string {
   const [admin, alice] = DEMO_USERS;
   const lifetime = validity % 60 === 0 ? `${validity / 60} minute${validity === 60 ? '' : 's'}` : `${validity} seconds`;
   return `
-  Sample app:  ${url}   (open it in a browser: sign in, see your user, add a note, sign out)
+  Sample app:  ${url}   (open it in a browser: sign in, sign up, confirm, reset a password, add a note, sign out)
   Demo users:  ${admin.username} / ${admin.password}   (group admin)
                ${alice.username} / ${alice.password}
   Tokens:      access and ID tokens live ${lifetime}; the refresh token 30 days
+  Codes:       cognito-local "sends" sign-up and password-reset codes to its log:
+               grep -oE 'Code: +[0-9]+' .demo/cognito-local.log | tail -1
 
   Try it with curl (bash or zsh):
 
-  # 1. Log in (Cognito USER_PASSWORD_AUTH). Tokens come back as HttpOnly cookies and in the
-  #    ACCESSTOKEN / IDTOKEN / REFRESHTOKEN response headers; the body is your synced user row.
-  H=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \\
-        -d '{"username":"${admin.username}","password":"${admin.password}"}' ${url}/auth/login)
-  AT=$(printf '%s\\n' "$H" | awk 'tolower($1)=="accesstoken:" {print $2}' | tr -d '\\r')
-  IT=$(printf '%s\\n' "$H" | awk 'tolower($1)=="idtoken:" {print $2}' | tr -d '\\r')
-  RT=$(printf '%s\\n' "$H" | awk 'tolower($1)=="refreshtoken:" {print $2}' | tr -d '\\r')
+  # 1. Sign in through the library's flows controller (POST /auth/login, Cognito USER_PASSWORD_AUTH).
+  #    The tokens come back as HttpOnly cookies only (kept in jar.txt here), with a csrf_token
+  #    cookie; the body names the user: {"status":"signed_in","user":{"sub":...,"groups":["admin"]}}
+  curl -s -c jar.txt -H 'Content-Type: application/json' \\
+       -d '{"username":"${admin.username}","password":"${admin.password}"}' ${url}/auth/login; echo
+  AT=$(awk '$6=="AccessToken" {print $7}' jar.txt)
+  IT=$(awk '$6=="IdToken" {print $7}' jar.txt)
+  RT=$(awk '$6=="RefreshToken" {print $7}' jar.txt)
 
   # 2. /me with the seed's headers: the user row, synced from the ID token's claims
   curl -s ${url}/me -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT"; echo
 
-  # 3. /admin: 200 for ${admin.username}; log in as ${alice.username} in step 1 and it is 403 forbidden_group
+  # 3. /admin: 200 for ${admin.username}; sign in as ${alice.username} in step 1 and it is 403 forbidden_group
   curl -s ${url}/admin -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT"; echo
 
-  # 4. A note (tokens in headers need no CSRF token; the browser page sends X-CSRF-Token)
+  # 4. A note. Tokens in headers need no CSRF token; with the cookies, a POST must echo the
+  #    csrf_token cookie in X-CSRF-Token (the browser page does):
   curl -s ${url}/notes -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT" \\
        -H 'Content-Type: application/json' -d '{"text":"hello from curl"}'; echo
+  curl -s -b jar.txt ${url}/notes -H "X-CSRF-Token: $(awk '$6=="csrf_token" {print $7}' jar.txt)" \\
+       -H 'Content-Type: application/json' -d '{"text":"hello from the cookie jar"}'; echo
 
   # 5. A refresh: once the access token has expired (after ${lifetime}), step 2 answers
   #    401 token_expired; with the refresh token it answers 200 and hands back new tokens:
   curl -s -D - -o /dev/null ${url}/me -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT" -H "REFRESHTOKEN: $RT" \\
     | grep -ioE '^(HTTP/[0-9.]+ [0-9]+|accesstoken|idtoken)'
 
-  # 6. Log out: revokes the refresh token at Cognito (step 5 then answers 401 refresh_failed)
-  curl -s -o /dev/null -w '%{http_code}\\n' -X POST ${url}/auth/logout -H "REFRESHTOKEN: $RT"
+  # 6. Sign up (201 confirmation_required), then confirm with the code from cognito-local's log (204)
+  curl -s -H 'Content-Type: application/json' ${url}/auth/signup \\
+       -d '{"username":"carol","password":"Carol-Passw0rd!","attributes":{"email":"carol@example.test","custom:first_name":"Carol"}}'; echo
+  CODE=$(grep -oE 'Code: +[0-9]+' .demo/cognito-local.log | tail -1 | grep -oE '[0-9]+$')
+  curl -s -o /dev/null -w '%{http_code}\\n' -H 'Content-Type: application/json' ${url}/auth/confirm \\
+       -d "{\\"username\\":\\"carol\\",\\"code\\":\\"$CODE\\"}"
 
-  Ctrl-C stops the app and cognito-local. State is kept in .demo/ (rm -rf .demo to start over).
+  # 7. Sign out: the session is revoked here (steps 2 and 5 answer 401 token_revoked) and its
+  #    refresh token at Cognito
+  curl -s -o /dev/null -w '%{http_code}\\n' -X POST ${url}/auth/logout \\
+       -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT" -H "REFRESHTOKEN: $RT"
+
+  A wrong password is 401 invalid_credentials. Ctrl-C stops the app and cognito-local. State is
+  kept in .demo/ (rm -rf .demo to start over).
 `;
+}
+
+/**
+ * The demo's COGNITO_STATE_KEY (it seals the sign-in flows' challenge sessions): made once and
+ * kept in .demo/state.key (readable by this user only), so a restarted demo keeps honouring them.
+ */
+async function demoStateKey(): Promise<string> {
+  const file = path.join(DEMO_DIR, 'state.key');
+  const kept = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  if (kept.length >= 32) return kept;
+  const key = newStateKey();
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 async function main(): Promise<void> {
@@ -117,7 +148,7 @@ async function main(): Promise<void> {
     app = await startSampleApp({
       port: appPort,
       env: {
-        ...sampleAppCognitoEnv(pool, cognito.endpoint),
+        ...sampleAppCognitoEnv(pool, cognito.endpoint, await demoStateKey()),
         DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${path.join(DEMO_DIR, 'app.db')}`,
       },
       onLine: (line) => console.log(`[app] ${line}`),

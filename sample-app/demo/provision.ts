@@ -1,8 +1,9 @@
 /**
  * Idempotent provisioning of a Cognito user pool for the sample app, through the real SDK v3
  * (against cognito-local here, but every call is a plain Cognito API call): a pool with the
- * custom attributes `first_name` / `last_name`, an app client allowing USER_PASSWORD_AUTH and
- * refresh, groups, and users with permanent passwords.
+ * custom attributes `first_name` / `last_name` and e-mail verification (sign-up codes go to the
+ * e-mail address), an app client allowing USER_PASSWORD_AUTH and refresh, groups, and users with
+ * permanent passwords.
  *
  * With a state file, the ids of a previous run are checked (DescribeUserPool,
  * DescribeUserPoolClient) and reused; whatever is missing is (re)created, and existing users get
@@ -26,6 +27,7 @@ import {
   DescribeUserPoolCommand,
   ListGroupsCommand,
   UpdateUserPoolClientCommand,
+  UpdateUserPoolCommand,
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
 
@@ -115,6 +117,10 @@ export async function provision(endpoint: string, opts: ProvisionOptions): Promi
       if (found?.UserPool) {
         userPoolId = state.userPoolId;
         const have = new Set((found.UserPool.SchemaAttributes ?? []).map((a) => a.Name));
+        if (!(found.UserPool.AutoVerifiedAttributes ?? []).includes('email')) {
+          // A pool of an older demo: sign-up codes need e-mail verification on.
+          await client.send(new UpdateUserPoolCommand({ UserPoolId: userPoolId, AutoVerifiedAttributes: ['email'] }));
+        }
         const missing = CUSTOM_ATTRIBUTES.filter((name) => !have.has(`custom:${name}`));
         if (missing.length > 0) {
           await client.send(
@@ -130,6 +136,8 @@ export async function provision(endpoint: string, opts: ProvisionOptions): Promi
       const pool = await client.send(
         new CreateUserPoolCommand({
           PoolName: opts.poolName ?? 'nest-cognito-auth-demo',
+          // Sign-up sends a code to the e-mail address (cognito-local writes it to its log).
+          AutoVerifiedAttributes: ['email'],
           Schema: CUSTOM_ATTRIBUTES.map((Name) => ({ Name, AttributeDataType: 'String', Mutable: true })),
         }),
       );

@@ -1,5 +1,6 @@
 /** Runs the compiled sample app (`dist-sample/src/main.js`) as a child process and waits for `GET /health`. */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +10,21 @@ import { exitOf, isListening, LOOPBACK, PortInUseError, sleep, terminate } from 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SAMPLE_APP_MAIN = path.join(PROJECT_ROOT, 'dist-sample', 'src', 'main.js');
 
+/** A new `COGNITO_STATE_KEY`: 32 random bytes, base64url (43 characters; the library wants at least 32). */
+export function newStateKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 /**
- * The sample app's Cognito settings, as environment variables: the pool and client, the
- * emulator's endpoint, cookies and CSRF on, and the seed's field mapping.
+ * The sample app's settings as environment variables: the pool and client, the endpoint (the
+ * emulator's, or a test identity provider's), cookies and CSRF on, the seed's field mapping, and
+ * the key that seals the sign-in flows' challenge sessions (`COGNITO_STATE_KEY`).
  */
-export function sampleAppCognitoEnv(pool: { userPoolId: string; clientId: string }, endpoint: string): Record<string, string> {
+export function sampleAppCognitoEnv(
+  pool: { userPoolId: string; clientId: string },
+  endpoint: string,
+  stateKey: string = newStateKey(),
+): Record<string, string> {
   return {
     COGNITO_POOL_ID: pool.userPoolId,
     APP_CLIENT_ID: pool.clientId,
@@ -21,6 +32,7 @@ export function sampleAppCognitoEnv(pool: { userPoolId: string; clientId: string
     COGNITO_COOKIES: 'true',
     USE_CSRF: 'true',
     COGNITO_USER_FIELD_MAPPING: JSON.stringify({ email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name', sub: 'sub' }),
+    COGNITO_STATE_KEY: stateKey,
   };
 }
 
