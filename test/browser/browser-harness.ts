@@ -11,8 +11,11 @@ import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../sample-app/demo/sample-app-process.js';
 
+/** Debian's Chromium, or `CHROMIUM_PATH`. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Whether it is installed. */
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** What to say when it is not. */
 export const MISSING = `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium); REQUIRE_BROWSER=1 makes this a failure`;
 const CHROMIUM_ARGS = [
   '--no-sandbox',

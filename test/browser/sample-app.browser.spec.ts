@@ -54,13 +54,8 @@ describeBrowser('sample app in Chromium', () => {
 
     beforeAll(async () => {
       idp = await TestIdentityProvider.start();
-      idp.flows.addUser({
-        username: ALICE.username,
-        password: ALICE.password,
-        email: 'alice@example.com',
-        mfa: ['SMS_MFA'],
-        attributes: { 'custom:first_name': 'Alice', 'custom:last_name': 'Liddell' },
-      });
+      const attributes = { 'custom:first_name': 'Alice', 'custom:last_name': 'Liddell' };
+      idp.flows.addUser({ username: ALICE.username, password: ALICE.password, email: 'alice@example.com', mfa: ['SMS_MFA'], attributes });
       app = await startSampleApp({
         port: await findFreePort(),
         env: {
@@ -171,13 +166,8 @@ describeBrowser('sample app in Chromium', () => {
       // The session as it is once its access and ID tokens have expired: an expired pair of
       // carol's, with its refresh token, in the cookies.
       const carol = idp.flows.user(CAROL.username)!;
-      const expired = await idp.issueTokens({
-        sub: carol.sub,
-        username: carol.username,
-        email: carol.email,
-        idClaims: { ...carol.attributes, email_verified: true },
-        expiresInSeconds: -60,
-      });
+      const idClaims = { ...carol.attributes, email_verified: true };
+      const expired = await idp.issueTokens({ sub: carol.sub, username: carol.username, email: carol.email, idClaims, expiresInSeconds: -60 });
       [expired.accessToken, expired.idToken, expired.refreshToken].forEach((t) => tokens.add(t));
       const values: Record<string, string> = { AccessToken: expired.accessToken, IdToken: expired.idToken, RefreshToken: expired.refreshToken };
       await w.context.addCookies((await w.context.cookies(app!.url)).filter((c) => c.name in values).map((c) => ({ ...c, value: values[c.name]! })));
