@@ -8,6 +8,7 @@ import {
 } from './cognito-auth.module-definition.js';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from './cognito-auth.constants.js';
 import { CognitoAuthenticator } from './auth/cognito.authenticator.js';
+import { withCognitoAdmin } from './admin/cognito-admin.module.js';
 import { withCognitoFlows } from './flows/cognito-flows.module.js';
 import { CognitoHealthIndicator } from './health/cognito-health.indicator.js';
 import { cognitoOpenApiProvider } from './openapi/cognito-openapi.explorer.js';
@@ -88,7 +89,7 @@ const services = [
 export class CognitoAuthModule extends ConfigurableCognitoAuthModule {
   /** Registers the module; options left out are read from the environment. */
   static override forRoot(options: CognitoAuthForRootOptions = {}): DynamicModule {
-    return withCognitoFlows(super.forRoot(options), options.flows);
+    return withCognitoAdmin(withCognitoFlows(super.forRoot(options), options.flows));
   }
 
   /**
@@ -97,6 +98,6 @@ export class CognitoAuthModule extends ConfigurableCognitoAuthModule {
    * ready flows controller.
    */
   static override forRootAsync(options: CognitoAuthForRootAsyncOptions): DynamicModule {
-    return withCognitoFlows(super.forRootAsync(options));
+    return withCognitoAdmin(withCognitoFlows(super.forRootAsync(options)));
   }
 }

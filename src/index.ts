@@ -138,3 +138,22 @@ export type {
   SignUpInput,
   SignUpResult,
 } from './flows/flow.types.js';
+export { CognitoAdminService } from './admin/cognito-admin.service.js';
+export { CognitoAdminModule, withCognitoAdmin } from './admin/cognito-admin.module.js';
+export {
+  AdminGroupNotFoundError,
+  AdminInvalidParameterError,
+  AdminUserNotFoundError,
+  CognitoAdminError,
+  isCognitoAdminError,
+  type CognitoAdminErrorBody,
+  type CognitoAdminErrorCode,
+} from './admin/admin.errors.js';
+export type {
+  CognitoAdminGroup,
+  CognitoAdminUser,
+  CognitoUserFilter,
+  CognitoUserFilterAttribute,
+  CreateUserInput,
+  ListUsersOptions,
+} from './admin/admin.types.js';

@@ -16,7 +16,7 @@ import {
 import type { ObjectLiteral } from 'typeorm';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { AuthUnavailableError } from '../errors/cognito-auth.errors.js';
-import { withDeadline } from '../flows/flow-call.js';
+import { withDeadline } from '../tokens/cognito-errors.js';
 import { InjectCognitoClient } from '../flows/cognito-client.provider.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';

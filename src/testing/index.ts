@@ -22,3 +22,5 @@ export type { TestCodeKind, TestMfaMethod, TestUser, TestUserSpec, TestUserStatu
 export type { TestFlowControls, TestFlowMode } from './flows/flows-context.js';
 export type { TestOAuthControls } from './flows/oauth.handler.js';
 export type { TestPasswordPolicy } from './flows/password-policy.js';
+export { TestAdmin, type TestAdminControls, type TestAdminHooks, type TestGroupSpec } from './admin/test-admin.js';
+export type { TestGroup } from './admin/admin-wire.js';

@@ -6,27 +6,11 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Controller, type ExecutionContext, Get, HttpCode, Inject, Injectable, Post, Req, Res, type Type } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { Controller, Get, HttpCode, Post, Req, Res, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
-import { COGNITO_AUTH_SETTINGS } from '../../src/cognito-auth.constants.js';
-import { carrierOf, getAuthResult } from '../../src/contexts/request-state.js';
-import { FRESH_SESSION_KEY, RequireFreshSession } from '../../src/guard/fresh-session.decorator.js';
-import {
-  AllowMachines,
-  CognitoAuthenticator,
-  type CognitoAuthForRootOptions,
-  type CognitoAuthSettings,
-  CognitoContexts,
-  CognitoGuard,
-  CognitoSessionService,
-  CurrentUser,
-  isCognitoAuthError,
-  Public,
-  TokenUse,
-} from '../../src/index.js';
-import { OnlineSessionChecker } from '../../src/shared-state/online-session.checker.js';
+import { RequireFreshSession } from '../../src/guard/fresh-session.decorator.js';
+import { AllowMachines, type CognitoAuthForRootOptions, CognitoSessionService, CurrentUser, Public, TokenUse } from '../../src/index.js';
 import { GetUserOperation } from '../../src/testing/get-user.handler.js';
 import type { TestIdentityProvider } from '../../src/testing/index.js';
 import { CognitoUser } from '../../src/users/cognito-user.entity.js';
@@ -65,39 +49,6 @@ export class SharedStateController {
   }
 }
 
-/**
- * `CognitoGuard` plus the `@RequireFreshSession()` check, written with the guard's protected
- * hooks only. Once CognitoGuard checks the rule itself this adds nothing (the second check is
- * answered from the checker's memory) and the override in `startInstance` can go.
- */
-@Injectable()
-export class FreshSessionGuard extends CognitoGuard {
-  constructor(
-    reflector: Reflector,
-    @Inject(COGNITO_AUTH_SETTINGS) settings: CognitoAuthSettings,
-    authenticator: CognitoAuthenticator,
-    contexts: CognitoContexts,
-    private readonly sessions: OnlineSessionChecker,
-  ) {
-    // Spread, so this compiles whether or not CognitoGuard takes the checker itself (a fifth parameter).
-    super(...([reflector, settings, authenticator, contexts, sessions] as unknown as ConstructorParameters<typeof CognitoGuard>));
-  }
-
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const passed = await super.canActivate(context);
-    const fresh = this.reflector.getAllAndOverride<boolean | undefined>(FRESH_SESSION_KEY, [context.getHandler(), context.getClass()]);
-    if (!fresh || this.getRouteRules(context).isPublic) return passed;
-    const result = getAuthResult(carrierOf(context));
-    try {
-      await this.sessions.check(result?.accessToken, result?.tokens ?? {});
-    } catch (err) {
-      const adapter = this.contexts.adapterFor(context);
-      if (isCognitoAuthError(err) && adapter) throw this.handleFailure(context, adapter, err, undefined);
-      throw err;
-    }
-    return passed;
-  }
-}
 
 /**
  * A front of the TestIdentityProvider on its own port (the instances' Cognito `endpoint`):
@@ -211,7 +162,6 @@ export async function startInstance(name: string, o: InstanceOptions): Promise<I
   const app = await createTestApp(auth, {
     imports,
     controllers: [ProbeController, SharedStateController],
-    override: (builder) => builder.overrideProvider(CognitoGuard).useClass(FreshSessionGuard),
   });
   await app.app.listen(0, '127.0.0.1');
   const { port } = app.app.getHttpServer().address() as AddressInfo;

@@ -2,7 +2,7 @@ import { CognitoError } from '../cognito-api.handler.js';
 import type { TestFlowMode } from '../flows/flows-context.js';
 import type { Json } from '../flows/flows-wire.js';
 import type { TestFlows } from '../flows/test-flows.js';
-import type { TestUser, TestUserStore } from '../flows/test-users.js';
+import type { TestUser } from '../flows/test-users.js';
 import * as admin from './admin.operations.js';
 import type { AdminContext } from './admin.operations.js';
 import type { TestGroup } from './admin-wire.js';
@@ -157,7 +157,6 @@ export class TestAdmin {
 
   /** Every user of `flows`. */
   private users(): TestUser[] {
-    // TestFlows keeps its user store private and lists no users; read it until it offers a list.
-    return (this.flows as unknown as { users: TestUserStore }).users.all();
+    return this.flows.allUsers();
   }
 }

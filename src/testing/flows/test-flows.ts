@@ -83,6 +83,12 @@ export class TestFlows {
     this.oauth = new TestOAuth({ ctx: this.ctx, issuer: hooks.issuer, signToken: hooks.signToken, delay: hooks.delay });
   }
 
+  /** Every user of the pool. */
+  allUsers(): TestUser[] {
+    return this.users.all();
+  }
+
+
   /** Adds (or replaces) a user of the pool. */
   addUser(spec: TestUserSpec): TestUser {
     return this.users.add(spec);

@@ -44,7 +44,12 @@ describe('sample app OpenAPI document (GET /docs-json)', () => {
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
-    Object.assign(process.env, idp.env(), { DATABASE_URL: 'sqlite::memory:', COGNITO_COOKIES: 'true', USE_CSRF: 'true' });
+    Object.assign(process.env, idp.env(), {
+      DATABASE_URL: 'sqlite::memory:',
+      COGNITO_COOKIES: 'true',
+      USE_CSRF: 'true',
+      COGNITO_STATE_KEY: 'sample-app-openapi-test-state-key-0123456789',
+    });
     const { AppModule } = await import('../../../sample-app/src/app.module.js');
     const { setupOpenApi } = await import('../../../sample-app/src/openapi.js');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule], providers: [cognitoOpenApiProvider] })

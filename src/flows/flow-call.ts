@@ -1,1 +1,0 @@
-export { withDeadline } from '../tokens/cognito-errors.js';
