@@ -118,11 +118,7 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** Handles `POST /`: Cognito's JSON protocol as the AWS SDK v3 client speaks it. */
-export async function handleCognitoRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  backend: CognitoApiBackend,
-): Promise<void> {
+export async function handleCognitoRequest(req: IncomingMessage, res: ServerResponse, backend: CognitoApiBackend): Promise<void> {
   const raw = await readBody(req);
   if (raw === undefined) {
     sendError(res, new CognitoError('SerializationException', 'Request body too large', 413));
@@ -137,8 +133,7 @@ export async function handleCognitoRequest(
     }
     if (!isRecord(body)) throw new CognitoError('SerializationException', 'Request body must be a JSON object');
     const target = req.headers['x-amz-target'];
-    const operation =
-      typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     const result = await dispatch(operation, body, backend, res);
     if (result !== undefined) send(res, 200, JSON.stringify(result));
   } catch (error) {
@@ -147,78 +142,78 @@ export async function handleCognitoRequest(
   }
 }
 
+type Params = Record<string, unknown>;
+type Answer = Record<string, unknown> | undefined;
+
 /** Runs one operation; `undefined` means the answer was already given (or never will be). */
-async function dispatch(
-  operation: string,
-  params: Record<string, unknown>,
-  backend: CognitoApiBackend,
-  res: ServerResponse,
-): Promise<Record<string, unknown> | undefined> {
+async function dispatch(operation: string, params: Params, backend: CognitoApiBackend, res: ServerResponse): Promise<Answer> {
   const further = backend.operation?.(operation, params);
   if (further) return further;
   switch (operation) {
-    case 'InitiateAuth': {
-      backend.count('initiateAuth');
-      if (!(await applyRefreshFaults(backend, res))) return undefined;
-      const flow = params['AuthFlow'];
-      if (flow !== 'REFRESH_TOKEN_AUTH' && flow !== 'REFRESH_TOKEN') {
-        throw new CognitoError(
-          'InvalidParameterException',
-          'TestIdentityProvider supports only the REFRESH_TOKEN_AUTH flow',
-        );
-      }
-      const clientId = knownClient(backend, stringParam(params, 'ClientId'));
-      const authParameters = isRecord(params['AuthParameters']) ? params['AuthParameters'] : {};
-      const refreshToken = stringParam(authParameters, 'REFRESH_TOKEN');
-      const owner = ownerOf(backend, refreshToken, clientId);
-      checkSecretHash(backend, clientId, owner.username, optionalString(authParameters, 'SECRET_HASH'));
-      const tokens = await backend.refresh(owner, refreshToken, false);
-      return {
-        AuthenticationResult: {
-          AccessToken: tokens.accessToken,
-          IdToken: tokens.idToken,
-          ExpiresIn: tokens.expiresIn,
-          TokenType: 'Bearer',
-        },
-        ChallengeParameters: {},
-      };
-    }
-    case 'GetTokensFromRefreshToken': {
-      backend.count('getTokensFromRefreshToken');
-      if (!(await applyRefreshFaults(backend, res))) return undefined;
-      const clientId = knownClient(backend, stringParam(params, 'ClientId'));
-      const refreshToken = stringParam(params, 'RefreshToken');
-      const owner = ownerOf(backend, refreshToken, clientId);
-      checkClientSecret(backend, clientId, optionalString(params, 'ClientSecret'));
-      const tokens = await backend.refresh(owner, refreshToken, true);
-      return {
-        AuthenticationResult: {
-          AccessToken: tokens.accessToken,
-          IdToken: tokens.idToken,
-          RefreshToken: tokens.refreshToken,
-          ExpiresIn: tokens.expiresIn,
-          TokenType: 'Bearer',
-        },
-      };
-    }
-    case 'RevokeToken': {
-      backend.count('revokeToken');
-      const clientId = knownClient(backend, stringParam(params, 'ClientId'));
-      const token = stringParam(params, 'Token');
-      checkClientSecret(backend, clientId, optionalString(params, 'ClientSecret'));
-      const owner = backend.findRefreshToken(token);
-      if (owner && owner.clientId !== clientId) {
-        throw new CognitoError('UnauthorizedException', 'The token was not issued to this client');
-      }
-      if (owner) backend.revoke(token);
-      return {}; // unknown tokens are accepted silently (RFC 7009)
-    }
+    case 'InitiateAuth':
+      return initiateAuth(params, backend, res);
+    case 'GetTokensFromRefreshToken':
+      return getTokensFromRefreshToken(params, backend, res);
+    case 'RevokeToken':
+      return revokeToken(params, backend);
     default:
       throw new CognitoError(
         'UnknownOperationException',
         operation ? `TestIdentityProvider does not implement ${operation}` : 'Missing or unknown X-Amz-Target',
       );
   }
+}
+
+/** `InitiateAuth` with `REFRESH_TOKEN_AUTH` (the other flows are `backend.operation`'s). */
+async function initiateAuth(params: Params, backend: CognitoApiBackend, res: ServerResponse): Promise<Answer> {
+  backend.count('initiateAuth');
+  if (!(await applyRefreshFaults(backend, res))) return undefined;
+  const flow = params['AuthFlow'];
+  if (flow !== 'REFRESH_TOKEN_AUTH' && flow !== 'REFRESH_TOKEN') {
+    throw new CognitoError('InvalidParameterException', 'TestIdentityProvider supports only the REFRESH_TOKEN_AUTH flow');
+  }
+  const clientId = knownClient(backend, stringParam(params, 'ClientId'));
+  const authParameters = isRecord(params['AuthParameters']) ? params['AuthParameters'] : {};
+  const refreshToken = stringParam(authParameters, 'REFRESH_TOKEN');
+  const owner = ownerOf(backend, refreshToken, clientId);
+  checkSecretHash(backend, clientId, owner.username, optionalString(authParameters, 'SECRET_HASH'));
+  const tokens = await backend.refresh(owner, refreshToken, false);
+  return {
+    AuthenticationResult: { AccessToken: tokens.accessToken, IdToken: tokens.idToken, ExpiresIn: tokens.expiresIn, TokenType: 'Bearer' },
+    ChallengeParameters: {},
+  };
+}
+
+/** `GetTokensFromRefreshToken` (refresh-token rotation: a new refresh token, the old one revoked). */
+async function getTokensFromRefreshToken(params: Params, backend: CognitoApiBackend, res: ServerResponse): Promise<Answer> {
+  backend.count('getTokensFromRefreshToken');
+  if (!(await applyRefreshFaults(backend, res))) return undefined;
+  const clientId = knownClient(backend, stringParam(params, 'ClientId'));
+  const refreshToken = stringParam(params, 'RefreshToken');
+  const owner = ownerOf(backend, refreshToken, clientId);
+  checkClientSecret(backend, clientId, optionalString(params, 'ClientSecret'));
+  const tokens = await backend.refresh(owner, refreshToken, true);
+  return {
+    AuthenticationResult: {
+      AccessToken: tokens.accessToken,
+      IdToken: tokens.idToken,
+      RefreshToken: tokens.refreshToken,
+      ExpiresIn: tokens.expiresIn,
+      TokenType: 'Bearer',
+    },
+  };
+}
+
+/** `RevokeToken`: only with the client the token was issued to; unknown tokens are accepted silently (RFC 7009). */
+function revokeToken(params: Params, backend: CognitoApiBackend): Answer {
+  backend.count('revokeToken');
+  const clientId = knownClient(backend, stringParam(params, 'ClientId'));
+  const token = stringParam(params, 'Token');
+  checkClientSecret(backend, clientId, optionalString(params, 'ClientSecret'));
+  const owner = backend.findRefreshToken(token);
+  if (owner && owner.clientId !== clientId) throw new CognitoError('UnauthorizedException', 'The token was not issued to this client');
+  if (owner) backend.revoke(token);
+  return {};
 }
 
 /** Applies `refreshControls`; false when the answer was already given or withheld. */
@@ -260,12 +255,11 @@ function checkSecretHash(backend: CognitoApiBackend, clientId: string, username:
   const secret = backend.clients.get(clientId);
   if (secret === undefined) return;
   if (given === undefined) {
-    throw new CognitoError(
-      'NotAuthorizedException',
-      `Client ${clientId} is configured for secret but secret was not received`,
-    );
+    throw new CognitoError('NotAuthorizedException', `Client ${clientId} is configured for secret but secret was not received`);
   }
-  const expected = createHmac('sha256', secret).update(username + clientId, 'utf8').digest('base64');
+  const expected = createHmac('sha256', secret)
+    .update(username + clientId, 'utf8')
+    .digest('base64');
   if (!safeEqual(given, expected)) {
     throw new CognitoError('NotAuthorizedException', `Unable to verify secret hash for client ${clientId}`);
   }

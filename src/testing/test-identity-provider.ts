@@ -3,111 +3,29 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { handleCognitoRequest, type CognitoApiBackend, type RefreshControls } from './cognito-api.handler.js';
 import { answerJwks, type JwksControls } from './jwks.handler.js';
-import { atHash, createSigningKey, mergeClaims, signJws, type TestSigningKey } from './signing-key.helpers.js';
+import { createSigningKey, signJws, type TestSigningKey } from './signing-key.helpers.js';
 import { TestFlows } from './flows/test-flows.js';
 import { TestAdmin } from './admin/test-admin.js';
+import { GetUserOperation } from './get-user.handler.js';
+import { mintTokens } from './token-minting.js';
+import type {
+  TestIdentityProviderOptions,
+  IssueTokensOptions,
+  IssuedTokens,
+  RefreshTokenOwner,
+  TestIdentityProviderStats,
+  TestIdentityProviderModuleOptions,
+} from './test-identity-provider.types.js';
 
-/** An app client of the test user pool. */
-export interface TestClient {
-  readonly clientId: string;
-  /** With a secret, refreshes must prove it (`SECRET_HASH` / `ClientSecret`). */
-  readonly clientSecret?: string;
-}
-
-/** Options of {@link TestIdentityProvider.start}. */
-export interface TestIdentityProviderOptions {
-  /** `<prefix>_<id>`. Default `local_TestPool1`. */
-  userPoolId?: string;
-  /** Default `us-east-1`. */
-  region?: string;
-  /** Default `[{ clientId: 'test-client' }]`. */
-  clients?: readonly TestClient[];
-  /** Interface to listen on. Default `127.0.0.1`. */
-  host?: string;
-  /** Default 0 (an ephemeral port; the issuer is computed after listening). */
-  port?: number;
-  /** Default 3600. */
-  accessTokenTtlSeconds?: number;
-  /** Default 3600. */
-  idTokenTtlSeconds?: number;
-}
-
-/** What {@link TestIdentityProvider.issueTokens} puts into the tokens. */
-export interface IssueTokensOptions {
-  /** Default a random UUID. */
-  sub?: string;
-  /** ID token `cognito:username`, access token `username`. Default the `sub`. */
-  username?: string;
-  /** ID token only; `null` leaves out `email` and `email_verified`. Default `<username>@example.test`. */
-  email?: string | null;
-  /** ID token `aud`, access token `client_id`; need not be a known client. Default the first client. */
-  clientId?: string;
-  /** `cognito:groups` in both tokens (left out when empty). */
-  groups?: readonly string[];
-  /** Access token `scope`. Default `['aws.cognito.signin.user.admin']`. */
-  scopes?: readonly string[];
-  /** Lifetime of both tokens; negative gives tokens that are already expired. Default the TTL options. */
-  expiresInSeconds?: number;
-  /** Base time in epoch seconds. Default now. */
-  now?: number;
-  /** Merged over the ID token payload; a value `undefined` removes the claim. */
-  idClaims?: Record<string, unknown>;
-  /** Merged over the access token payload; a value `undefined` removes the claim. */
-  accessClaims?: Record<string, unknown>;
-  /** Sign with this key instead of the current one. */
-  key?: TestSigningKey;
-  /** Merged over the JOSE header `{ alg: 'RS256', kid }` of both tokens; `undefined` removes a member. */
-  header?: Record<string, unknown>;
-}
-
-/** A Cognito-shaped token set. */
-export interface IssuedTokens {
-  readonly accessToken: string;
-  readonly idToken: string;
-  /** Opaque; usable with `REFRESH_TOKEN_AUTH`, `GetTokensFromRefreshToken` and `RevokeToken`. */
-  readonly refreshToken: string;
-  readonly sub: string;
-  readonly username: string;
-  readonly clientId: string;
-}
-
-/** Whom a refresh token belongs to, and what a refresh with it issues again. */
-export interface RefreshTokenOwner {
-  readonly sub: string;
-  readonly username: string;
-  readonly clientId: string;
-  readonly email: string | null;
-  readonly groups?: readonly string[];
-  readonly scopes?: readonly string[];
-  readonly idClaims?: Record<string, unknown>;
-  readonly accessClaims?: Record<string, unknown>;
-}
-
-/** Request counters; see {@link TestIdentityProvider.resetStats}. */
-export interface TestIdentityProviderStats {
-  /** Requests to the JWKS path (and, in `redirect` mode, to the redirect target). */
-  jwksRequests: number;
-  initiateAuth: number;
-  getTokensFromRefreshToken: number;
-  revokeToken: number;
-  /** Every HTTP request. */
-  requests: number;
-}
-
-/** The fields of `CognitoAuthModuleOptions` that point the library at a {@link TestIdentityProvider}. */
-export interface TestIdentityProviderModuleOptions {
-  userPoolId: string;
-  clientId: string[];
-  /** Client id to secret, for the clients that have one. */
-  clientSecret?: Record<string, string>;
-  region: string;
-  endpoint: string;
-  issuer: string;
-  jwksUri: string;
-}
-
-const DEFAULT_SCOPES = ['aws.cognito.signin.user.admin'] as const;
-
+export type {
+  TestClient,
+  TestIdentityProviderOptions,
+  IssueTokensOptions,
+  IssuedTokens,
+  RefreshTokenOwner,
+  TestIdentityProviderStats,
+  TestIdentityProviderModuleOptions,
+} from './test-identity-provider.types.js';
 /**
  * A real local Cognito stand-in for tests: RS256 keys, a JWKS endpoint on a loopback port,
  * Cognito-shaped ID / access / refresh tokens, and the refresh operations of Cognito's JSON
@@ -135,6 +53,8 @@ export class TestIdentityProvider {
   readonly flows: TestFlows;
   /** The admin operations (`AdminGetUser`, `ListUsers`, `AdminCreateUser`, groups, global sign-out...) on the users of {@link flows}. */
   readonly admin: TestAdmin;
+  /** `GetUser`: checks the access token (signature, expiry, scope, revocation) as Cognito does. */
+  readonly getUser: GetUserOperation;
   /** Request counters. */
   readonly stats: TestIdentityProviderStats = {
     jwksRequests: 0,
@@ -184,18 +104,21 @@ export class TestIdentityProvider {
       issueTokens: (options) => this.issueTokens(options),
       signToken: (payload) => this.signToken(payload),
       publicKey: (kid) => this.published.get(kid)?.publicJwk,
-      revokeRefreshTokensOf: (sub) => {
-        for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
-      },
+      revokeRefreshTokensOf: (sub) => this.signOutEverywhere(sub),
       delay: (ms) => this.delay(ms),
     });
     this.admin = new TestAdmin(this.flows, {
-      revokeRefreshTokensOf: (sub) => {
-        for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
-      },
+      revokeRefreshTokensOf: (sub) => this.signOutEverywhere(sub),
       delay: (ms) => this.delay(ms),
     });
+    this.getUser = new GetUserOperation({ issuer: this.issuer, key: (kid) => this.published.get(kid)?.publicJwk });
     this.backend = this.createBackend();
+  }
+
+  /** A global sign-out: the user's refresh tokens are revoked and `GetUser` refuses the access tokens issued before now. */
+  private signOutEverywhere(sub: string): void {
+    for (const [token, owner] of this.refreshTokens) if (owner.sub === sub) this.refreshTokens.delete(token);
+    this.getUser.signOut(sub);
   }
 
   /** Creates a signing key, starts the HTTP server and resolves once it listens. */
@@ -235,9 +158,7 @@ export class TestIdentityProvider {
 
   /** The fields of `CognitoAuthModuleOptions` pointing at this provider. */
   moduleOptions(): TestIdentityProviderModuleOptions {
-    const secrets = Object.fromEntries(
-      [...this.clients].filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
+    const secrets = Object.fromEntries([...this.clients].filter((entry): entry is [string, string] => entry[1] !== undefined));
     return {
       userPoolId: this.userPoolId,
       clientId: [...this.clientIds],
@@ -279,10 +200,7 @@ export class TestIdentityProvider {
    * Signs any payload as an RS256 JWS with the current key (or `opts.key`); `opts.header` is merged
    * over `{ alg: 'RS256', kid }` (`undefined` removes a member). For hostile tests.
    */
-  signToken(
-    payload: Record<string, unknown>,
-    opts: { header?: Record<string, unknown>; key?: TestSigningKey } = {},
-  ): Promise<string> {
+  signToken(payload: Record<string, unknown>, opts: { header?: Record<string, unknown>; key?: TestSigningKey } = {}): Promise<string> {
     return signJws(payload, opts.key ?? this.current, opts.header);
   }
 
@@ -336,6 +254,8 @@ export class TestIdentityProvider {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'GET' && (path === this.jwksPath || path === this.redirectedJwksPath)) {
       void this.serveJwks(res, path === this.redirectedJwksPath);
+    } else if (req.method === 'POST' && path === '/' && GetUserOperation.matches(req)) {
+      this.getUser.handle(req, res).catch(() => res.destroy());
     } else if (req.method === 'POST' && path === '/') {
       handleCognitoRequest(req, res, this.backend).catch(() => res.destroy());
     } else if (this.flows.handlesHttp(req.method, path)) {
@@ -408,65 +328,12 @@ export class TestIdentityProvider {
   }
 
   /** Signs the access token, then the ID token with the access token's `at_hash`. */
-  private async mint(
-    owner: RefreshTokenOwner,
-    options: IssueTokensOptions,
-  ): Promise<{ accessToken: string; idToken: string }> {
-    const now = options.now ?? Math.floor(Date.now() / 1000);
-    const times = (ttl: number): { iat: number; exp: number } => {
-      const lifetime = options.expiresInSeconds ?? ttl;
-      const exp = now + lifetime;
-      return { iat: lifetime > 0 ? now : exp - ttl, exp };
-    };
-    const access = times(this.accessTtl);
-    const id = times(this.idTtl);
-    const authTime = Math.min(access.iat, id.iat);
-    const groups = owner.groups && owner.groups.length > 0 ? { 'cognito:groups': [...owner.groups] } : {};
-    const originJti = randomUUID();
-    const eventId = randomUUID();
-    const key = options.key ?? this.current;
-
-    const accessPayload = mergeClaims(
-      {
-        sub: owner.sub,
-        ...groups,
-        iss: this.issuer,
-        client_id: owner.clientId,
-        origin_jti: originJti,
-        event_id: eventId,
-        token_use: 'access',
-        scope: (owner.scopes ?? DEFAULT_SCOPES).join(' '),
-        auth_time: authTime,
-        exp: access.exp,
-        iat: access.iat,
-        jti: randomUUID(),
-        username: owner.username,
-      },
-      owner.accessClaims,
-    );
-    const accessToken = await signJws(accessPayload, key, options.header);
-
-    const idPayload = mergeClaims(
-      {
-        sub: owner.sub,
-        ...groups,
-        ...(owner.email !== null ? { email_verified: true } : {}),
-        iss: this.issuer,
-        'cognito:username': owner.username,
-        origin_jti: originJti,
-        aud: owner.clientId,
-        event_id: eventId,
-        token_use: 'id',
-        auth_time: authTime,
-        exp: id.exp,
-        iat: id.iat,
-        jti: randomUUID(),
-        ...(owner.email !== null ? { email: owner.email } : {}),
-        at_hash: atHash(accessToken),
-      },
-      owner.idClaims,
-    );
-    const idToken = await signJws(idPayload, key, options.header);
-    return { accessToken, idToken };
+  private mint(owner: RefreshTokenOwner, options: IssueTokensOptions): Promise<{ accessToken: string; idToken: string }> {
+    return mintTokens(owner, options, {
+      issuer: this.issuer,
+      accessTtl: this.accessTtl,
+      idTtl: this.idTtl,
+      key: options.key ?? this.current,
+    });
   }
 }
