@@ -7,7 +7,7 @@
  * 3. starts the sample app on http://localhost:$PORT (default 3000) against SQLite (.demo/app.db),
  *    with a COGNITO_STATE_KEY made once and kept in .demo/state.key
  * 4. prints the URL, the demo credentials and a curl walkthrough (sign-in through the library's
- *    flows controller, the seed's headers, CSRF, a refresh, sign-up and confirmation, sign-out)
+ *    flows controller, django-cognito-redux's headers, CSRF, a refresh, sign-up and confirmation, sign-out)
  *
  * Ctrl-C stops both. A second run reuses what the first provisioned; `rm -rf .demo` starts over.
  * DEMO_TOKEN_VALIDITY_SECONDS (default 300) sets the access / ID token lifetime.
@@ -62,7 +62,7 @@ function walkthrough(url: string, validity: number): string {
   IT=$(awk '$6=="IdToken" {print $7}' jar.txt)
   RT=$(awk '$6=="RefreshToken" {print $7}' jar.txt)
 
-  # 2. /me with the seed's headers: the user row, synced from the ID token's claims
+  # 2. /me with django-cognito-redux's headers: the user row, synced from the ID token's claims
   curl -s ${url}/me -H "ACCESSTOKEN: $AT" -H "IDTOKEN: $IT"; echo
 
   # 3. /admin: 200 for ${admin.username}; sign in as ${alice.username} in step 1 and it is 403 forbidden_group

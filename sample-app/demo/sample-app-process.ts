@@ -17,7 +17,7 @@ export function newStateKey(): string {
 
 /**
  * The sample app's settings as environment variables: the pool and client, the endpoint (the
- * emulator's, or a test identity provider's), cookies and CSRF on, the seed's field mapping, and
+ * emulator's, or a test identity provider's), cookies and CSRF on, django-cognito-redux's field mapping, and
  * the key that seals the sign-in flows' challenge sessions (`COGNITO_STATE_KEY`).
  */
 export function sampleAppCognitoEnv(

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /**
- * The app's own user table, mapped like the seed's example. nest-cognito-auth finds the row by
+ * The app's own user table, mapped like django-cognito-redux's example. nest-cognito-auth finds the row by
  * `sub` (which must be unique: that is what makes first-login creation race-free), creates it on
  * first sight and keeps the mapped fields up to date, with
  *
