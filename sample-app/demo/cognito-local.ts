@@ -112,7 +112,10 @@ export async function startCognitoLocal(opts: StartCognitoLocalOptions): Promise
   if (await isListening(opts.port)) throw new PortInUseError(opts.port);
   await mkdir(path.join(opts.dir, '.cognito'), { recursive: true });
   // Plain user names (`alice`), not e-mail addresses.
-  await writeFile(path.join(opts.dir, '.cognito', 'config.json'), `${JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }, null, 2)}\n`);
+  await writeFile(
+    path.join(opts.dir, '.cognito', 'config.json'),
+    `${JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }, null, 2)}\n`,
+  );
 
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(opts.port), HOST: LOOPBACK, NODE_OPTIONS: '' };
   delete env.DEBUG;

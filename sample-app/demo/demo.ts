@@ -103,7 +103,10 @@ function walkthrough(url: string, validity: number): string {
  */
 async function demoStateKey(): Promise<string> {
   const file = path.join(DEMO_DIR, 'state.key');
-  const kept = await readFile(file, 'utf8').then((s) => s.trim(), () => '');
+  const kept = await readFile(file, 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
   if (kept.length >= 32) return kept;
   const key = newStateKey();
   await writeFile(file, `${key}\n`, { mode: 0o600 });
@@ -136,7 +139,9 @@ async function main(): Promise<void> {
       dir: path.join(DEMO_DIR, 'cognito'),
       logFile: path.join(DEMO_DIR, 'cognito-local.log'),
     });
-    say(`cognito-local on ${cognito.endpoint} (pid ${cognito.pid}, state in .demo/cognito, log .demo/cognito-local.log) after ${elapsed()}`);
+    say(
+      `cognito-local on ${cognito.endpoint} (pid ${cognito.pid}, state in .demo/cognito, log .demo/cognito-local.log) after ${elapsed()}`,
+    );
     void cognito.exited.then((how) => shutdown(1, `cognito-local exited unexpectedly (${how})`));
 
     const pool = await provision(cognito.endpoint, { stateFile: path.join(DEMO_DIR, 'state.json'), tokenValiditySeconds: validity });

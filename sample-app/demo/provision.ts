@@ -165,7 +165,12 @@ export async function provision(endpoint: string, opts: ProvisionOptions): Promi
     }
     if (!clientId) {
       const appClient = await client.send(
-        new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: opts.clientName ?? 'sample-app', GenerateSecret: false, ...clientSettings }),
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: opts.clientName ?? 'sample-app',
+          GenerateSecret: false,
+          ...clientSettings,
+        }),
       );
       clientId = appClient.UserPoolClient!.ClientId!;
       created.push(`app client ${clientId}`);
@@ -197,10 +202,17 @@ export async function provision(endpoint: string, opts: ProvisionOptions): Promi
       ];
       const found = await orUndefined(client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.username })));
       if (found) {
-        await client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: userPoolId, Username: user.username, UserAttributes: attributes }));
+        await client.send(
+          new AdminUpdateUserAttributesCommand({ UserPoolId: userPoolId, Username: user.username, UserAttributes: attributes }),
+        );
       } else {
         await client.send(
-          new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: user.username, UserAttributes: attributes, MessageAction: 'SUPPRESS' }),
+          new AdminCreateUserCommand({
+            UserPoolId: userPoolId,
+            Username: user.username,
+            UserAttributes: attributes,
+            MessageAction: 'SUPPRESS',
+          }),
         );
         created.push(`user ${user.username}`);
       }

@@ -31,7 +31,12 @@ export function sampleAppCognitoEnv(
     COGNITO_ENDPOINT: endpoint,
     COGNITO_COOKIES: 'true',
     USE_CSRF: 'true',
-    COGNITO_USER_FIELD_MAPPING: JSON.stringify({ email: 'email', first_name: 'custom:first_name', last_name: 'custom:last_name', sub: 'sub' }),
+    COGNITO_USER_FIELD_MAPPING: JSON.stringify({
+      email: 'email',
+      first_name: 'custom:first_name',
+      last_name: 'custom:last_name',
+      sub: 'sub',
+    }),
     COGNITO_STATE_KEY: stateKey,
   };
 }
@@ -92,7 +97,9 @@ export async function startSampleApp(opts: StartSampleAppOptions): Promise<Sampl
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the sample app did not answer GET /health within ${opts.startTimeoutMs ?? 30_000} ms:\n${lines.slice(-20).join('\n')}`);
+      throw new Error(
+        `the sample app did not answer GET /health within ${opts.startTimeoutMs ?? 30_000} ms:\n${lines.slice(-20).join('\n')}`,
+      );
     }
     await sleep(100);
   }

@@ -84,7 +84,11 @@ const CHALLENGES = {
   SOFTWARE_TOKEN_MFA: { answer: 'SOFTWARE_TOKEN_MFA_CODE', label: () => 'Enter the code from your authenticator app.' },
   SMS_MFA: { answer: 'SMS_MFA_CODE', label: (p) => `Enter the code we sent by SMS to ${p.CODE_DELIVERY_DESTINATION ?? 'your phone'}.` },
   EMAIL_OTP: { answer: 'EMAIL_OTP_CODE', label: (p) => `Enter the code we sent to ${p.CODE_DELIVERY_DESTINATION ?? 'your e-mail'}.` },
-  NEW_PASSWORD_REQUIRED: { answer: 'NEW_PASSWORD', label: () => 'Your password was set by an administrator: choose your own.', password: true },
+  NEW_PASSWORD_REQUIRED: {
+    answer: 'NEW_PASSWORD',
+    label: () => 'Your password was set by an administrator: choose your own.',
+    password: true,
+  },
   SELECT_MFA_TYPE: { answer: 'ANSWER', label: () => 'Choose how to receive your sign-in code.', choose: true },
   MFA_SETUP: { answer: 'SOFTWARE_TOKEN_MFA_CODE', label: () => 'Add this key to your authenticator app, then enter the code it shows:' },
 };

@@ -46,7 +46,8 @@ export function attributeList(attributes: unknown): { Name: string; Value: strin
     throw new AdminInvalidParameterError('attributes must be an object of attribute names to strings');
   }
   return Object.entries(attributes).map(([Name, Value]) => {
-    if (!ATTRIBUTE_NAME.test(Name)) throw new AdminInvalidParameterError('An attribute name is not valid (1 to 32 characters, no white space)');
+    if (!ATTRIBUTE_NAME.test(Name))
+      throw new AdminInvalidParameterError('An attribute name is not valid (1 to 32 characters, no white space)');
     if (typeof Value !== 'string' || Value.length > MAX_ATTRIBUTE_VALUE) {
       throw new AdminInvalidParameterError(`Attribute ${Name} must be a string of at most ${MAX_ATTRIBUTE_VALUE} characters`);
     }

@@ -225,7 +225,11 @@ export class CognitoAdminService {
     const user = await this.getUser(username);
     const sub = user.sub;
     if (!sub) throw this.unavailable('Cognito returned a user without a sub');
-    const source = { issuer: this.settings.issuers[0] ?? '', clientId: this.settings.clientIds[0] ?? '', now: Math.floor(this.clock() / 1000) };
+    const source = {
+      issuer: this.settings.issuers[0] ?? '',
+      clientId: this.settings.clientIds[0] ?? '',
+      now: Math.floor(this.clock() / 1000),
+    };
     return users.resolveUser({ id: idClaimsOf({ ...user, sub }, source) });
   }
 
@@ -252,7 +256,11 @@ export class CognitoAdminService {
   }
 
   /** One call under the Cognito deadline (SDK retries included); a failure becomes a typed error. */
-  private async call<T>(operation: AdminOperation, send: (abortSignal: AbortSignal) => Promise<T>, secrets: readonly string[] = []): Promise<T> {
+  private async call<T>(
+    operation: AdminOperation,
+    send: (abortSignal: AbortSignal) => Promise<T>,
+    secrets: readonly string[] = [],
+  ): Promise<T> {
     try {
       return await withDeadline(`admin ${operation}`, this.settings.cognitoTimeoutMs, send);
     } catch (err) {

@@ -15,7 +15,15 @@ export type {
 export type { TestJwk, TestSigningKey } from './signing-key.helpers.js';
 export type { JwksControls, JwksMode } from './jwks.handler.js';
 export type { RefreshControls, RefreshMode } from './cognito-api.handler.js';
-export { headersOf, testPrincipalHeaders, tokensFor, type TestPools, type TestPrincipal, type TestPrincipalHeadersOptions, type TestPrincipalTokens } from './principal.js';
+export {
+  headersOf,
+  testPrincipalHeaders,
+  tokensFor,
+  type TestPools,
+  type TestPrincipal,
+  type TestPrincipalHeadersOptions,
+  type TestPrincipalTokens,
+} from './principal.js';
 export { TestFlows, type TestFlowsHooks } from './flows/test-flows.js';
 export { totpCode } from './flows/totp.js';
 export type { TestCodeKind, TestMfaMethod, TestUser, TestUserSpec, TestUserStatus } from './flows/test-users.js';

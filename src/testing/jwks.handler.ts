@@ -44,12 +44,7 @@ function sendJson(res: ServerResponse, status: number, body: string, extraHeader
  * Answers one JWKS request according to `controls.mode` (the delay is applied by the caller).
  * `redirectLocation` is where `redirect` mode points.
  */
-export function answerJwks(
-  res: ServerResponse,
-  controls: JwksControls,
-  keys: readonly TestJwk[],
-  redirectLocation: string,
-): void {
+export function answerJwks(res: ServerResponse, controls: JwksControls, keys: readonly TestJwk[], redirectLocation: string): void {
   switch (controls.mode) {
     case 'ok':
       sendJson(res, 200, JSON.stringify({ keys }));

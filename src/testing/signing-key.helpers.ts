@@ -50,10 +50,7 @@ function encodeSegment(value: unknown): string {
 }
 
 /** Copies `base` with `overrides` applied; an override whose value is `undefined` deletes the member. */
-export function mergeClaims(
-  base: Record<string, unknown>,
-  overrides: Record<string, unknown> | undefined,
-): Record<string, unknown> {
+export function mergeClaims(base: Record<string, unknown>, overrides: Record<string, unknown> | undefined): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(overrides ?? {})) {
     if (value === undefined) delete merged[name];
@@ -67,11 +64,7 @@ export function mergeClaims(
  * so hostile headers (`alg: 'none'`, unknown `crit`, no `kid`) can be produced. The header
  * starts as `{ alg: 'RS256', kid }` and `header` is merged over it (`undefined` removes a member).
  */
-export async function signJws(
-  payload: Record<string, unknown>,
-  key: TestSigningKey,
-  header?: Record<string, unknown>,
-): Promise<string> {
+export async function signJws(payload: Record<string, unknown>, key: TestSigningKey, header?: Record<string, unknown>): Promise<string> {
   const protectedHeader = mergeClaims({ alg: 'RS256', kid: key.kid }, header);
   const signingInput = `${encodeSegment(protectedHeader)}.${encodeSegment(payload)}`;
   // RS256 is RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3), node:crypto's default for RSA keys.

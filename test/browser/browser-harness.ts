@@ -100,14 +100,25 @@ export class PageWatch {
 
   /** The token cookies' values now. */
   async tokenCookies(): Promise<string[]> {
-    return (await this.context.cookies(this.base)).filter((c) => ['AccessToken', 'IdToken', 'RefreshToken'].includes(c.name)).map((c) => c.value);
+    return (await this.context.cookies(this.base))
+      .filter((c) => ['AccessToken', 'IdToken', 'RefreshToken'].includes(c.name))
+      .map((c) => c.value);
   }
 
   /** `fetch` from inside the page (same origin, the browser's cookies), answering status and JSON body. */
-  fetch(method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; body: { code?: string } | null }> {
+  fetch(
+    method: string,
+    url: string,
+    headers: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<{ status: number; body: { code?: string } | null }> {
     return this.page.evaluate(
       async ({ method, url, headers, body }) => {
-        const init = { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) };
+        const init = {
+          method,
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        };
         const res = await fetch(url, init);
         return { status: res.status, body: (await res.json().catch(() => null)) as { code?: string } | null };
       },

@@ -80,7 +80,12 @@ describeBrowser('sample app in Chromium', () => {
       await w.page.fill('#password', 'Not-the-passw0rd!');
       const res = await w.click('#sign-in', 'POST', '/auth/login');
       expect(res.status()).toBe(401);
-      expect(await res.json()).toEqual({ statusCode: 401, error: 'Unauthorized', code: 'invalid_credentials', message: 'Incorrect username or password' });
+      expect(await res.json()).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'invalid_credentials',
+        message: 'Incorrect username or password',
+      });
       expect(await w.page.textContent('#login-error')).toBe('Incorrect username or password');
       expect(await w.cookie('AccessToken')).toBeUndefined();
     });
@@ -167,10 +172,22 @@ describeBrowser('sample app in Chromium', () => {
       // carol's, with its refresh token, in the cookies.
       const carol = idp.flows.user(CAROL.username)!;
       const idClaims = { ...carol.attributes, email_verified: true };
-      const expired = await idp.issueTokens({ sub: carol.sub, username: carol.username, email: carol.email, idClaims, expiresInSeconds: -60 });
+      const expired = await idp.issueTokens({
+        sub: carol.sub,
+        username: carol.username,
+        email: carol.email,
+        idClaims,
+        expiresInSeconds: -60,
+      });
       [expired.accessToken, expired.idToken, expired.refreshToken].forEach((t) => tokens.add(t));
-      const values: Record<string, string> = { AccessToken: expired.accessToken, IdToken: expired.idToken, RefreshToken: expired.refreshToken };
-      await w.context.addCookies((await w.context.cookies(app!.url)).filter((c) => c.name in values).map((c) => ({ ...c, value: values[c.name]! })));
+      const values: Record<string, string> = {
+        AccessToken: expired.accessToken,
+        IdToken: expired.idToken,
+        RefreshToken: expired.refreshToken,
+      };
+      await w.context.addCookies(
+        (await w.context.cookies(app!.url)).filter((c) => c.name in values).map((c) => ({ ...c, value: values[c.name]! })),
+      );
 
       await w.page.fill('#note-text', 'Written with an expired access token');
       const res = await w.click('#add-note', 'POST', '/notes');
@@ -180,12 +197,17 @@ describeBrowser('sample app in Chromium', () => {
       const after = (await w.cookie('AccessToken'))!.value;
       expect(after).not.toBe(expired.accessToken);
       await remember();
-      await until(() => app!.lines.some((l) => l.includes('POST /notes 201') && l.includes('(tokens refreshed)')), 'the app logs the refresh');
+      await until(
+        () => app!.lines.some((l) => l.includes('POST /notes 201') && l.includes('(tokens refreshed)')),
+        'the app logs the refresh',
+      );
       expect(await w.page.locator('#notes li').count()).toBe(2);
     });
 
     it('signs out; afterwards the old cookies are refused (token_revoked)', async () => {
-      const before = (await w.context.cookies(app!.url)).filter((c) => ['AccessToken', 'IdToken', 'RefreshToken', 'csrf_token'].includes(c.name));
+      const before = (await w.context.cookies(app!.url)).filter((c) =>
+        ['AccessToken', 'IdToken', 'RefreshToken', 'csrf_token'].includes(c.name),
+      );
       const res = await w.click('#sign-out', 'POST', '/auth/logout');
       expect(res.status()).toBe(204);
       await w.page.locator('#signed-out').waitFor({ state: 'visible' });
@@ -283,7 +305,10 @@ describeBrowser('sample app in Chromium', () => {
       expect(await w.page.textContent('#user-groups')).toBe('admin');
       expect(await w.page.textContent('#user-first-name')).toBe(admin.firstName);
       expect((await w.click('#try-admin', 'GET', '/admin')).status()).toBe(200);
-      await w.page.locator('#status').filter({ hasText: `Hello ${admin.firstName}, you are an admin` }).waitFor();
+      await w.page
+        .locator('#status')
+        .filter({ hasText: `Hello ${admin.firstName}, you are an admin` })
+        .waitFor();
       await w.screenshot('cognito-local-admin');
       expect((await w.click('#sign-out', 'POST', '/auth/logout')).status()).toBe(204);
       await w.page.locator('#signed-out').waitFor({ state: 'visible' });

@@ -49,7 +49,6 @@ export class SharedStateController {
   }
 }
 
-
 /**
  * A front of the TestIdentityProvider on its own port (the instances' Cognito `endpoint`):
  * `GetUser` is answered here, checking the token; every other call goes through to the provider,

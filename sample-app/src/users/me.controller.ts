@@ -20,7 +20,10 @@ export class MeController {
   /** Members of the Cognito group `admin` only: 403 `forbidden_group` for everyone else. */
   @Groups('admin')
   @Get('admin')
-  admin(@CurrentUser() user: User, @CognitoClaims() claims: VerifiedTokens): { message: string; userId: number; groups: readonly string[] } {
+  admin(
+    @CurrentUser() user: User,
+    @CognitoClaims() claims: VerifiedTokens,
+  ): { message: string; userId: number; groups: readonly string[] } {
     const name = user.first_name ?? user.email ?? 'admin';
     return { message: `Hello ${name}, you are an admin`, userId: user.id, groups: claims.id?.['cognito:groups'] ?? [] };
   }

@@ -47,7 +47,12 @@ export function afterToken(params: Json, name: 'PaginationToken' | 'NextToken'):
 }
 
 /** One page of items sorted by `nameOf`, after the token's item. */
-export function page<T>(items: readonly T[], nameOf: (item: T) => string, after: string | undefined, limit: number): { items: T[]; next?: string } {
+export function page<T>(
+  items: readonly T[],
+  nameOf: (item: T) => string,
+  after: string | undefined,
+  limit: number,
+): { items: T[]; next?: string } {
   const sorted = [...items].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
   const rest = after === undefined ? sorted : sorted.filter((item) => nameOf(item) > after);
   const items2 = rest.slice(0, limit);

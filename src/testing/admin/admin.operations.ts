@@ -69,7 +69,9 @@ export function adminGetUser(ctx: AdminContext, params: Json): Json {
 /** `ListUsers`, sorted by user name, `Limit` per page, `Filter`, `AttributesToGet`. */
 export function listUsers(ctx: AdminContext, params: Json): Json {
   const matches = userFilter(typeof params['Filter'] === 'string' ? params['Filter'] : '');
-  const only = Array.isArray(params['AttributesToGet']) ? (params['AttributesToGet'] as unknown[]).filter((n) => typeof n === 'string') : undefined;
+  const only = Array.isArray(params['AttributesToGet'])
+    ? (params['AttributesToGet'] as unknown[]).filter((n) => typeof n === 'string')
+    : undefined;
   const users = ctx.allUsers().filter(matches);
   const { items, next } = page(users, (u) => u.username, afterToken(params, 'PaginationToken'), limitOf(params));
   return { Users: items.map((u) => userJson(ctx, u, only)), ...(next ? { PaginationToken: next } : {}) };
@@ -88,7 +90,14 @@ export function adminCreateUser(ctx: AdminContext, params: Json): Json {
   const { email, email_verified: emailVerified, phone_number: phoneNumber, sub: _sub, ...rest } = attributes;
   if (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email)) invalidParameter('Invalid email address format.');
   if (params['MessageAction'] !== 'SUPPRESS') checkDelivery(params, email, phoneNumber);
-  const user = ctx.flows.addUser({ username, password, email: email ?? null, phoneNumber, attributes: rest, status: 'FORCE_CHANGE_PASSWORD' });
+  const user = ctx.flows.addUser({
+    username,
+    password,
+    email: email ?? null,
+    phoneNumber,
+    attributes: rest,
+    status: 'FORCE_CHANGE_PASSWORD',
+  });
   user.emailVerified = email !== undefined && emailVerified === 'true';
   ctx.touch(user);
   ctx.rememberTemporaryPassword(username, password);

@@ -88,7 +88,6 @@ export class TestFlows {
     return this.users.all();
   }
 
-
   /** Adds (or replaces) a user of the pool. */
   addUser(spec: TestUserSpec): TestUser {
     return this.users.add(spec);

@@ -71,9 +71,9 @@ describe('CognitoGuard on the message contexts of Kafka and gRPC', () => {
     const error = await Promise.resolve()
       .then(() => guard.canActivate(rpcContext(args)))
       .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(RpcException);
     return (error as RpcException).getError();
   };

@@ -72,9 +72,12 @@ function common(sdk: CognitoIdentityProviderClient, userPoolId: string, clientId
   return {
     async addUser(user: BackendUser): Promise<void> {
       const Username = user.username;
-      await sdk.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username, UserAttributes: attributeList(user), MessageAction: 'SUPPRESS' }));
+      await sdk.send(
+        new AdminCreateUserCommand({ UserPoolId: userPoolId, Username, UserAttributes: attributeList(user), MessageAction: 'SUPPRESS' }),
+      );
       await sdk.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username, Password: user.password, Permanent: true }));
-      for (const GroupName of user.groups ?? []) await sdk.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username, GroupName }));
+      for (const GroupName of user.groups ?? [])
+        await sdk.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username, GroupName }));
     },
     async createGroup(name: string): Promise<void> {
       await sdk.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: name }));
@@ -85,7 +88,11 @@ function common(sdk: CognitoIdentityProviderClient, userPoolId: string, clientId
     },
     login(username: string, password: string): Promise<InitiateAuthCommandOutput> {
       return sdk.send(
-        new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: clientId, AuthParameters: { USERNAME: username, PASSWORD: password } }),
+        new InitiateAuthCommand({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: clientId,
+          AuthParameters: { USERNAME: username, PASSWORD: password },
+        }),
       );
     },
   };

@@ -43,7 +43,10 @@ describe('withCognitoAdmin(CognitoAuthModule...)', () => {
 
   it.each([
     ['forRoot', () => withCognitoAdmin(withCognitoAdmin(CognitoAuthModule.forRoot({ ...idp.moduleOptions(), users: false })))],
-    ['forRootAsync', () => withCognitoAdmin(CognitoAuthModule.forRootAsync({ useFactory: () => ({ ...idp.moduleOptions(), users: false as const }) }))],
+    [
+      'forRootAsync',
+      () => withCognitoAdmin(CognitoAuthModule.forRootAsync({ useFactory: () => ({ ...idp.moduleOptions(), users: false as const }) })),
+    ],
   ])('%s: injectable in a feature module that imports nothing, on the shared SDK client', async (_name, auth) => {
     const moduleRef = await Test.createTestingModule({ imports: [auth(), FeatureModule] })
       .setLogger(new CaptureLogger())

@@ -40,7 +40,13 @@ describe.each(BACKENDS)('CognitoAdminService against the %s', (_name, start) => 
     backend = await start();
     await backend.createGroup('admin');
     await backend.createGroup('staff');
-    await backend.addUser({ username: 'alice', password: ADMIN_TEST_PASSWORD, email: 'alice@example.com', attributes: { 'custom:team': 'red' }, groups: ['admin'] });
+    await backend.addUser({
+      username: 'alice',
+      password: ADMIN_TEST_PASSWORD,
+      email: 'alice@example.com',
+      attributes: { 'custom:team': 'red' },
+      groups: ['admin'],
+    });
     await backend.addUser({ username: 'bob', password: ADMIN_TEST_PASSWORD, email: 'bob@example.com' });
     t = await adminApp(backend.auth);
     admin = t.app.get(CognitoAdminService);
@@ -71,10 +77,18 @@ describe.each(BACKENDS)('CognitoAdminService against the %s', (_name, start) => 
       () => admin.globalSignOut('nobody'),
       () => admin.resyncUser('nobody'),
     ]) {
-      const err = await call().then(() => undefined, (e: unknown) => e);
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(AdminUserNotFoundError);
       expect((err as AdminUserNotFoundError).getStatus()).toBe(404);
-      expect((err as AdminUserNotFoundError).toBody()).toEqual({ statusCode: 404, error: 'Not Found', code: 'user_not_found', message: 'The user does not exist' });
+      expect((err as AdminUserNotFoundError).toBody()).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        code: 'user_not_found',
+        message: 'The user does not exist',
+      });
     }
   });
 
@@ -120,7 +134,10 @@ describe.each(BACKENDS)('CognitoAdminService against the %s', (_name, start) => 
     await admin.removeFromGroup('bob', 'staff');
     expect(await admin.listGroups('bob')).toEqual([]);
     expect((await admin.listGroups('alice')).map((g) => g.name)).toEqual(['admin']);
-    const err = await admin.addToGroup('bob', 'no-such-group').then(() => undefined, (e: unknown) => e);
+    const err = await admin.addToGroup('bob', 'no-such-group').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AdminGroupNotFoundError);
     expect((err as AdminGroupNotFoundError).toBody().code).toBe('group_not_found');
   });

@@ -67,10 +67,12 @@ describe('CognitoAdminService against the test identity provider', () => {
 
   it('a filter value with quotes and backslashes is escaped, so it matches the value and nothing else', async () => {
     const found: string[] = [];
-    for await (const page of admin.listUsers({ filter: { attribute: 'given_name', value: 'O"Brien\\x' } })) found.push(...page.map((u) => u.username));
+    for await (const page of admin.listUsers({ filter: { attribute: 'given_name', value: 'O"Brien\\x' } }))
+      found.push(...page.map((u) => u.username));
     expect(found).toEqual(['obrien']);
     const none: string[] = [];
-    for await (const page of admin.listUsers({ filter: { attribute: 'given_name', value: 'O" or username ^= "u' } })) none.push(...page.map((u) => u.username));
+    for await (const page of admin.listUsers({ filter: { attribute: 'given_name', value: 'O" or username ^= "u' } }))
+      none.push(...page.map((u) => u.username));
     expect(none).toEqual([]);
   });
 
@@ -84,7 +86,11 @@ describe('CognitoAdminService against the test identity provider', () => {
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('token_revoked');
     const refresh = backend.sdk.send(
-      new InitiateAuthCommand({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: backend.idp.clientIds[0], AuthParameters: { REFRESH_TOKEN: tokens.refreshToken } }),
+      new InitiateAuthCommand({
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        ClientId: backend.idp.clientIds[0],
+        AuthParameters: { REFRESH_TOKEN: tokens.refreshToken },
+      }),
     );
     await expect(refresh).rejects.toBeInstanceOf(NotAuthorizedException);
     expect(backend.idp.admin.calls['AdminUserGlobalSignOut']).toBe(1);
@@ -110,16 +116,20 @@ describe('CognitoAdminService against the test identity provider', () => {
     backend.idp.admin.controls.mode = 'limit-exceeded';
     await expect(admin.addToGroup('u1', 'admin')).rejects.toBeInstanceOf(LimitExceededError);
     backend.idp.admin.controls.mode = 'error';
-    const err = await admin.disableUser('u1').then(() => undefined, (e: unknown) => e);
+    const err = await admin.disableUser('u1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AuthUnavailableError);
     expect((err as AuthUnavailableError).retryAfterSeconds).toBe(5);
   });
 
   it('a temporary password against the policy is 400 invalid_password; it appears in no message and no log', async () => {
     const password = 'weakpassword';
-    const err = await admin
-      .createUser({ username: 'gina', temporaryPassword: password, suppressMessage: true })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await admin.createUser({ username: 'gina', temporaryPassword: password, suppressMessage: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InvalidPasswordError);
     expect((err as InvalidPasswordError).message).toMatch(/policy/);
     const texts = [JSON.stringify((err as InvalidPasswordError).toBody()), ...t.logger.lines];
@@ -162,7 +172,13 @@ describe('CognitoAdminService against the test identity provider', () => {
     const restore = useAwsCredentials(null);
     const bare = await adminApp(backend.auth);
     try {
-      const err = await bare.app.get(CognitoAdminService).getUser('u1').then(() => undefined, (e: unknown) => e);
+      const err = await bare.app
+        .get(CognitoAdminService)
+        .getUser('u1')
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(AuthUnavailableError);
       expect(bare.logger.lines.some((l) => l.includes('admin calls need IAM credentials'))).toBe(true);
       expect(backend.idp.admin.calls['AdminGetUser'] ?? 0).toBe(0);
