@@ -236,7 +236,10 @@ export class CognitoAuthenticator {
   }
 
   private revoked(tokens: VerifiedTokens): boolean {
-    return (tokens.access !== undefined && this.revocation.isRevoked(tokens.access)) || (tokens.id !== undefined && this.revocation.isRevoked(tokens.id));
+    return (
+      (tokens.access !== undefined && this.revocation.isRevoked(tokens.access)) ||
+      (tokens.id !== undefined && this.revocation.isRevoked(tokens.id))
+    );
   }
 
   /** Throws 401 `token_revoked` when the session or the user of a token was revoked. */

@@ -94,7 +94,12 @@ export class CognitoGuard implements CanActivate {
     if (!validate) return;
     let ok: boolean;
     try {
-      ok = (await validate(tokens, { contextType: context.getType<string>(), handler: context.getHandler(), controller: context.getClass() })) === true;
+      ok =
+        (await validate(tokens, {
+          contextType: context.getType<string>(),
+          handler: context.getHandler(),
+          controller: context.getClass(),
+        })) === true;
     } catch {
       ok = false;
     }

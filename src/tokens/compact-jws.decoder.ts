@@ -56,7 +56,8 @@ export function decodeJsonSegment(segment: string): JsonObject {
   } catch {
     throw new TokenInvalidError('Token segment is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenInvalidError('Token segment is not a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new TokenInvalidError('Token segment is not a JSON object');
   // JSON.parse makes "__proto__" an own member (it does not set the prototype): find it by walking.
   if (hasForbiddenMember(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
   return value as JsonObject;
@@ -81,7 +82,8 @@ export function peekTokenUse(token: string, maxLength: number): 'access' | 'id' 
 
 /** Freezes an object and every object under it. */
 export function deepFreeze<T extends object>(value: T): T {
-  for (const child of Object.values(value)) if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);
+  for (const child of Object.values(value))
+    if (child !== null && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);
   return Object.freeze(value);
 }
 
