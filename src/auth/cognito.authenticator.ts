@@ -26,9 +26,12 @@ import type {
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
 import { UserSyncService } from '../users/user-sync.service.js';
 import type { AuthenticateOptions, AuthResult, TokenInput, TokenUse } from './authenticator.types.js';
+import { andThen, isPromiseLike, type MaybePromise } from './maybe-async.js';
 import { buildPrincipal } from './principal.js';
+import { Rs256Placement } from './rs256-placement.js';
 
-type Settled<T> = { claims: T; error?: undefined } | { claims?: T; error: CognitoAuthError };
+/** One token checked on its own: its claims, or the error kept until the pair's errors are ranked. */
+type Settled = { claims: CognitoBaseClaims; error?: undefined } | { claims?: CognitoBaseClaims; error: CognitoAuthError };
 
 /** What is derived from a cached token (or pair), kept beside its frozen claims. */
 interface Derived {
@@ -64,6 +67,8 @@ export class CognitoAuthenticator {
   private readonly logger = new Logger(CognitoAuthenticator.name);
   /** Keyed by the frozen claims object the verified-token cache hands out for a token. */
   private readonly derived = new WeakMap<CognitoBaseClaims, Derived>();
+  /** Where new tokens' RS256 checks run: here, or on libuv's thread pool while this thread is saturated. */
+  private readonly placement = new Rs256Placement();
   private readonly now: () => number;
   private readonly toleranceMs: number;
 
@@ -86,19 +91,42 @@ export class CognitoAuthenticator {
    * callers never reach user sync.
    * @throws CognitoAuthError (401, 403 or 503 with its `code`)
    */
-  async authenticate(tokens: TokenInput, options: AuthenticateOptions = {}): Promise<AuthResult> {
+  authenticate(tokens: TokenInput, options: AuthenticateOptions = {}): Promise<AuthResult> {
+    try {
+      return Promise.resolve(this.authenticateNow(tokens, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * `authenticate`, answered synchronously when nothing has to wait: every token cached or
+   * verified on this thread, no refresh, an `afterVerify` that returns no promise, and no user to
+   * resolve. Otherwise a promise. The same checks in the same order, the same errors.
+   * @throws CognitoAuthError (thrown, or as the promise's rejection)
+   */
+  authenticateNow(tokens: TokenInput, options: AuthenticateOptions = {}): MaybePromise<AuthResult> {
     try {
       const mode = options.tokenUse ?? this.settings.tokenUse;
       this.requireTokens(tokens, mode);
       const input = mode === 'any' ? this.routeLoneToken(tokens) : tokens;
-      const verified = this.fromCache(input) ?? (await this.verifyFully(input, options.allowRefresh !== false));
-      if (options.afterVerify) await options.afterVerify(verified.tokens, verified.identity);
-      const user =
-        verified.identity.kind === 'user' && this.users.enabled ? await this.users.resolveUser(verified.tokens) : verified.identity;
-      return { ...verified, user };
+      const verified = this.fromCache(input) ?? this.verifyFully(input, options.allowRefresh !== false);
+      const result = andThen(verified, (v) => this.conclude(v, options));
+      return isPromiseLike(result) ? result.catch((err: unknown) => Promise.reject(this.asAuthError(err))) : result;
     } catch (err) {
       throw this.asAuthError(err);
     }
+  }
+
+  /** The app's `afterVerify` hook, then the user (machine callers and sync off: the identity). */
+  private conclude(v: Verified, options: AuthenticateOptions): MaybePromise<AuthResult> {
+    const hook = options.afterVerify?.(v.tokens, v.identity);
+    return isPromiseLike(hook) ? Promise.resolve(hook).then(() => this.withUser(v)) : this.withUser(v);
+  }
+
+  private withUser(v: Verified): MaybePromise<AuthResult> {
+    if (v.identity.kind !== 'user' || !this.users.enabled) return resultOf(v, v.identity);
+    return this.users.resolveUser(v.tokens).then((user) => resultOf(v, user));
   }
 
   /**
@@ -159,28 +187,40 @@ export class CognitoAuthenticator {
       this.derived.set(primary, derived);
     }
     this.checkRevoked(derived.tokens);
-    return { ...derived, accessToken: t.access };
+    return { tokens: derived.tokens, identity: derived.identity, expiresAtMs: derived.expiresAtMs, accessToken: t.access };
   }
 
-  /** Verifies each token, then the pair; refreshes when the only fault is expiry. */
-  private async verifyFully(t: TokenInput, allowRefresh: boolean): Promise<Verified> {
-    const [access, id] = await Promise.all([
-      t.access ? settle(this.jwt.verifyAccessToken(t.access)) : undefined,
-      t.id ? settle(this.jwt.verifyIdToken(t.id)) : undefined,
-    ]);
-    const errors = [access?.error, id?.error].filter((e): e is CognitoAuthError => e !== undefined);
-    const fatal = errors.find((e) => e instanceof TokenInvalidError) ?? errors.find((e) => !(e instanceof TokenExpiredError));
-    if (fatal) throw fatal;
-    if (access?.claims && id?.claims) this.jwt.checkPair(id.claims, access.claims, t.access!);
-    // Expired claims too: a signed-out session is not refreshed back to life.
-    this.checkRevoked({ access: access?.claims, id: id?.claims });
-    const expired = errors[0];
-    if (!expired) {
-      const tokens: VerifiedTokens = { access: access?.claims, id: id?.claims };
-      return { tokens, identity: this.principalOf(tokens), expiresAtMs: this.expiryOf(tokens), accessToken: t.access };
+  /** Verifies each token on its own (both, whatever the first gives), then the pair; refreshes when the only fault is expiry. */
+  private verifyFully(t: TokenInput, allowRefresh: boolean): MaybePromise<Verified> {
+    const access = t.access ? this.settle(t.access, 'access') : undefined;
+    const id = t.id ? this.settle(t.id, 'id') : undefined;
+    if (isPromiseLike(access) || isPromiseLike(id)) return Promise.all([access, id]).then(([a, i]) => this.pairUp(t, a, i, allowRefresh));
+    return this.pairUp(t, access, id, allowRefresh);
+  }
+
+  /** Checks one token; a failure is kept, not thrown, so that both tokens are always checked. */
+  private settle(token: string, use: 'access' | 'id'): MaybePromise<Settled> {
+    try {
+      const claims = this.jwt.check(token, use, this.placement.onPool());
+      return isPromiseLike(claims) ? claims.then((c): Settled => ({ claims: c }), settledError) : { claims };
+    } catch (err) {
+      return settledError(err);
     }
+  }
+
+  /** Ranks the errors of the two tokens (invalid, then anything but expiry, then expiry), then checks the pair. */
+  private pairUp(t: TokenInput, access: Settled | undefined, id: Settled | undefined, allowRefresh: boolean): MaybePromise<Verified> {
+    const expired = access?.error || id?.error ? expiryOnly(access?.error, id?.error) : undefined;
+    const tokens: VerifiedTokens = {
+      access: access?.claims as CognitoAccessTokenClaims | undefined,
+      id: id?.claims as CognitoIdTokenClaims | undefined,
+    };
+    if (tokens.access && tokens.id) this.jwt.checkPair(tokens.id, tokens.access, t.access!);
+    // Expired claims too: a signed-out session is not refreshed back to life.
+    this.checkRevoked(tokens);
+    if (!expired) return { tokens, identity: this.principalOf(tokens), expiresAtMs: this.expiryOf(tokens), accessToken: t.access };
     if (!t.refresh || !allowRefresh || !this.settings.autoRefresh) throw expired;
-    return this.refresh(t.refresh, access?.claims, id?.claims);
+    return this.refresh(t.refresh, tokens.access, tokens.id);
   }
 
   private async refresh(
@@ -216,8 +256,7 @@ export class CognitoAuthenticator {
 
   /** The earliest `exp` of the tokens, with the clock tolerance, in ms. */
   private expiryOf(tokens: VerifiedTokens): number {
-    const exps = [tokens.access?.exp, tokens.id?.exp].filter((e): e is number => e !== undefined);
-    return Math.min(...exps) * 1000 + this.toleranceMs;
+    return Math.min(tokens.access?.exp ?? Infinity, tokens.id?.exp ?? Infinity) * 1000 + this.toleranceMs;
   }
 
   /** True when the tokens of an earlier result have expired by now (sockets re-check per message). */
@@ -248,12 +287,25 @@ export class CognitoAuthenticator {
   }
 }
 
-async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  try {
-    return { claims: await promise };
-  } catch (err) {
-    if (err instanceof TokenExpiredError) return { claims: err.claims as T | undefined, error: err };
-    if (isCognitoAuthError(err)) return { error: err };
-    return { error: new TokenInvalidError() };
-  }
+/**
+ * Ranks the failures of the two tokens: an invalid token first, then any failure but expiry; those
+ * are thrown. What is left is expiry alone, returned (a refresh may cure it).
+ */
+function expiryOnly(...failures: (CognitoAuthError | undefined)[]): CognitoAuthError | undefined {
+  const errors = failures.filter((e): e is CognitoAuthError => e !== undefined);
+  const fatal = errors.find((e) => e instanceof TokenInvalidError) ?? errors.find((e) => !(e instanceof TokenExpiredError));
+  if (fatal) throw fatal;
+  return errors[0];
+}
+
+function resultOf(v: Verified, user: unknown): AuthResult {
+  const { tokens, identity, expiresAtMs, accessToken, refreshed } = v;
+  return refreshed ? { tokens, identity, expiresAtMs, accessToken, refreshed, user } : { tokens, identity, expiresAtMs, accessToken, user };
+}
+
+/** A token's failure, kept: expiry with its claims, our errors as they are; anything else is a bug and is thrown (503). */
+function settledError(err: unknown): Settled {
+  if (err instanceof TokenExpiredError) return { claims: err.claims as CognitoBaseClaims | undefined, error: err };
+  if (isCognitoAuthError(err)) return { error: err };
+  throw err;
 }

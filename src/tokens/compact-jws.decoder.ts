@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject, verify } from 'node:crypto';
 import { TokenInvalidError } from '../errors/cognito-auth.errors.js';
 
 /** A decoded JSON object of a token (header or payload), before its members are checked. */
@@ -11,11 +11,21 @@ export interface CompactJws {
   readonly signature: string;
 }
 
+/** A compact JWS whose JOSE header passed the RS256 rules, with its `kid` and the bytes its signature covers. */
+export interface Rs256Jws extends CompactJws {
+  readonly kid: string;
+  /** `header.payload`, the JWS signing input (RFC 7515 section 5.2). */
+  readonly signingInput: string;
+}
+
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 32;
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Header segments that passed the RS256 rules → their kid. Tokens signed with one key share one header. */
+const passedHeaders = new Map<string, string>();
+const MAX_PASSED_HEADERS = 64;
 
 /**
  * Splits a compact JWS into its three segments, each non-empty unpadded base64url in its one
@@ -23,11 +33,56 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * @throws TokenInvalidError
  */
 export function splitCompactJws(token: string, label: string): CompactJws {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p) && isCanonicalBase64url(p))) {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  const header = token.slice(0, first);
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0 || !isSegment(header) || !isSegment(payload) || !isSegment(signature)) {
     throw new TokenInvalidError(`${label} is not a compact JWS`);
   }
-  return { header: parts[0], payload: parts[1], signature: parts[2] };
+  return { header, payload, signature };
+}
+
+/** A non-empty base64url segment in its one canonical form. */
+function isSegment(segment: string): boolean {
+  return SEGMENT.test(segment) && isCanonicalBase64url(segment);
+}
+
+/**
+ * Splits a token and checks its JOSE header: `alg` RS256, no `crit`, a non-empty string `kid`
+ * (RFC 7515 section 4.1, RFC 7518 section 3.3). The answer depends on the header segment alone,
+ * so a segment that passed is remembered (a few dozen at most, forgotten all at once when full):
+ * the tokens of one signing key share it, and their header is decoded once.
+ * @throws TokenInvalidError
+ */
+export function splitRs256Jws(token: string, label: string): Rs256Jws {
+  const { header, payload, signature } = splitCompactJws(token, label);
+  let kid = passedHeaders.get(header);
+  if (kid === undefined) {
+    const decoded = decodeJsonSegment(header);
+    if (decoded.alg !== 'RS256') throw new TokenInvalidError(`${label} is not signed with RS256`);
+    if ('crit' in decoded) throw new TokenInvalidError(`${label} has a crit header`);
+    if (typeof decoded.kid !== 'string' || decoded.kid === '') throw new TokenInvalidError(`${label} has no kid`);
+    kid = decoded.kid;
+    if (passedHeaders.size >= MAX_PASSED_HEADERS) passedHeaders.clear();
+    passedHeaders.set(header, kid);
+  }
+  return { header, payload, signature, kid, signingInput: token.slice(0, header.length + 1 + payload.length) };
+}
+
+/** Whether the RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 section 3.3) of `jws` holds under `key`, checked on this thread. */
+export function rs256Holds(jws: Pick<Rs256Jws, 'signingInput' | 'signature'>, key: KeyObject): boolean {
+  return verify('sha256', Buffer.from(jws.signingInput, 'latin1'), key, Buffer.from(jws.signature, 'base64url'));
+}
+
+/** The same check on libuv's thread pool: this thread goes on with other work meanwhile. */
+export function rs256HoldsOnPool(jws: Pick<Rs256Jws, 'signingInput' | 'signature'>, key: KeyObject): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    verify('sha256', Buffer.from(jws.signingInput, 'latin1'), key, Buffer.from(jws.signature, 'base64url'), (err, holds) =>
+      err ? reject(err) : resolve(holds),
+    );
+  });
 }
 
 /**
@@ -50,9 +105,30 @@ export function isCanonicalBase64url(segment: string): boolean {
  * @throws TokenInvalidError
  */
 export function decodeJsonSegment(segment: string): JsonObject {
+  return parseJsonObject(decodeSegmentText(segment));
+}
+
+/**
+ * The UTF-8 text of a base64url segment; bytes that are not UTF-8 are refused.
+ * @throws TokenInvalidError
+ */
+export function decodeSegmentText(segment: string): string {
+  try {
+    return decoder.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw new TokenInvalidError('Token segment is not JSON');
+  }
+}
+
+/**
+ * Parses JSON text holding an object, refusing `__proto__`, `constructor` and `prototype`
+ * members at any depth, and nesting deeper than 32.
+ * @throws TokenInvalidError
+ */
+export function parseJsonObject(text: string): JsonObject {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(Buffer.from(segment, 'base64url')));
+    value = JSON.parse(text);
   } catch {
     throw new TokenInvalidError('Token segment is not JSON');
   }

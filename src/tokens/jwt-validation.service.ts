@@ -4,7 +4,15 @@ import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.
 import { CognitoAuthError, TokenInvalidError, TokenMismatchError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { acceptedIssuers, DEFAULT_POOL_NAME, poolsOf } from '../options/pools.resolver.js';
-import { accessTokenHash, decodeJsonSegment, type JsonObject, splitCompactJws } from './compact-jws.decoder.js';
+import {
+  accessTokenHash,
+  decodeJsonSegment,
+  type JsonObject,
+  rs256Holds,
+  rs256HoldsOnPool,
+  type Rs256Jws,
+  splitRs256Jws,
+} from './compact-jws.decoder.js';
 import { ClaimsChecker, tokenLabel, type TokenUseClaim } from './claims.checker.js';
 import { JwksCache, type JwksStatus } from './jwks.cache.js';
 import type { CognitoAccessTokenClaims, CognitoBaseClaims, CognitoIdTokenClaims } from './token.types.js';
@@ -33,17 +41,23 @@ export interface PoolKeySetStatus {
   readonly status: JwksStatus;
 }
 
+/** A token split, its header checked, its payload decoded and its issuer's pool found: ready for the RS256 check. */
+interface RoutedJws extends Pick<Rs256Jws, 'kid' | 'signingInput' | 'signature'> {
+  readonly unverified: JsonObject;
+  readonly route: IssuerRoute;
+}
+
 interface KeySet {
   readonly pool: string;
   readonly jwksUri: string;
   readonly cache: JwksCache;
 }
 
+/** Three base64url segments: ASCII only, so hashing it as UTF-8 (the cache key) or as ASCII (`at_hash`) is one hash. */
+const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 // One-shot hashing (Node 20.12+) is several times cheaper than createHash().update().digest().
-const oneShotHash = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'base64') => string }).hash;
-const sha256 = oneShotHash
-  ? (data: string) => oneShotHash('sha256', data, 'base64')
-  : (data: string) => crypto.createHash('sha256').update(data).digest('base64');
+const sha256 = (data: string): string => crypto.hash('sha256', data, 'base64');
 
 /**
  * Verifies Cognito access and ID tokens offline against their pool's JWKS: RS256 only (RFC 7518
@@ -64,7 +78,10 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
   private readonly routes: ReadonlyMap<string, IssuerRoute>;
   private readonly cache: VerifiedTokenCache<CacheEntry>;
   private readonly now: () => number;
-  private lastKeys: Record<TokenUseClaim, { token: string; key: string }> = { access: { token: '', key: '' }, id: { token: '', key: '' } };
+  private readonly lastKeys: Record<TokenUseClaim, { token: string; key: string }> = {
+    access: { token: '', key: '' },
+    id: { token: '', key: '' },
+  };
 
   constructor(
     @Inject(COGNITO_AUTH_SETTINGS) private readonly settings: CognitoAuthSettings,
@@ -153,7 +170,7 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     if (id.origin_jti !== undefined && access.origin_jti !== undefined && id.origin_jti !== access.origin_jti) {
       throw new TokenMismatchError('ID token and access token come from different sign-ins');
     }
-    if (id.at_hash !== undefined && id.at_hash !== accessTokenHash(accessToken)) {
+    if (id.at_hash !== undefined && id.at_hash !== this.atHash(accessToken)) {
       throw new TokenMismatchError('ID token at_hash does not match the access token');
     }
   }
@@ -179,50 +196,94 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * `at_hash` of an access token: the left half of its SHA-256, base64url (OIDC Core section
+   * 3.1.3.6). A base64url token is ASCII, so its cache key is that same SHA-256: the hash the cache
+   * probe made is reused.
+   */
+  private atHash(accessToken: string): string {
+    if (!BASE64URL_JWS.test(accessToken)) return accessTokenHash(accessToken);
+    return Buffer.from(this.cacheKey(accessToken, 'access'), 'base64').subarray(0, 16).toString('base64url');
+  }
+
+  /**
    * The cache key (a SHA-256 of the token). The last key of each use is remembered, so a cache
    * probe and the full verification after a miss hash the token once.
    */
   private cacheKey(token: string, use: TokenUseClaim): string {
     const last = this.lastKeys[use];
     if (last.token === token) return last.key;
-    const key = sha256(token);
-    this.lastKeys[use] = { token, key };
-    return key;
+    last.key = sha256(token);
+    last.token = token;
+    return last.key;
   }
 
-  private async verify(token: string, use: TokenUseClaim): Promise<CognitoBaseClaims> {
+  /**
+   * Verifies a token, synchronously whenever nothing has to wait: a token in the cache, or a new
+   * token whose key is held, its RS256 check made on this thread. A promise when a key has to be
+   * fetched, or when `onPool` hands the RS256 check to libuv's thread pool (this thread goes on
+   * with other work meanwhile). Every check of `verifyAccessToken` / `verifyIdToken` is made, in
+   * the same order, wherever the signature is checked.
+   * @throws (or rejects with) TokenInvalidError, TokenExpiredError (with the verified claims), AuthUnavailableError
+   */
+  check(token: string, use: TokenUseClaim, onPool = false): CognitoBaseClaims | Promise<CognitoBaseClaims> {
     try {
-      return this.cachedClaims(token, use) ?? (await this.verifyUnsafe(token, use));
+      const hit = this.cachedClaims(token, use);
+      if (hit) return hit;
+      const jws = this.decode(token, use);
+      const key = jws.route.jwks.peek(jws.kid);
+      if (key && !onPool)
+        return this.accept(this.settings.tokenCacheSize > 0 ? this.cacheKey(token, use) : '', use, jws, key, rs256Holds(jws, key));
+      return this.checkLater(token, use, jws, key, onPool);
     } catch (err) {
-      if (err instanceof CognitoAuthError) throw err;
-      throw new TokenInvalidError(`${tokenLabel(use)} is invalid`);
+      throw asTokenError(err, use);
     }
   }
 
-  private async verifyUnsafe(token: string, use: TokenUseClaim): Promise<CognitoBaseClaims> {
+  private verify(token: string, use: TokenUseClaim): Promise<CognitoBaseClaims> {
+    try {
+      return Promise.resolve(this.check(token, use));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `check` once a key has to be fetched, or with the RS256 check on the thread pool. */
+  private async checkLater(
+    token: string,
+    use: TokenUseClaim,
+    jws: RoutedJws,
+    held: crypto.KeyObject | undefined,
+    onPool: boolean,
+  ): Promise<CognitoBaseClaims> {
+    try {
+      // The probe's hash, taken before waiting: other tokens are checked meanwhile.
+      const cacheKey = this.settings.tokenCacheSize > 0 ? this.cacheKey(token, use) : '';
+      const key = held ?? (await jws.route.jwks.getKey(jws.kid));
+      return this.accept(cacheKey, use, jws, key, onPool ? await rs256HoldsOnPool(jws, key) : rs256Holds(jws, key));
+    } catch (err) {
+      throw asTokenError(err, use);
+    }
+  }
+
+  /**
+   * Length, segments, header (RS256, no `crit`, a `kid`), then the payload, read before the
+   * signature holds only for its `iss`, to pick the one pool that may have signed it: its keys, its
+   * clients, no other pool's. An issuer no pool has costs no key-set fetch.
+   */
+  private decode(token: string, use: TokenUseClaim): RoutedJws {
     const label = tokenLabel(use);
     if (typeof token !== 'string' || token.length === 0) throw new TokenInvalidError(`${label} is empty`);
     if (token.length > this.settings.maxTokenLength) throw new TokenInvalidError(`${label} is too long`);
-    const jws = splitCompactJws(token, label);
-    const header = decodeJsonSegment(jws.header);
-    if (header.alg !== 'RS256') throw new TokenInvalidError(`${label} is not signed with RS256`);
-    if ('crit' in header) throw new TokenInvalidError(`${label} has a crit header`);
-    const kid = header.kid;
-    if (typeof kid !== 'string' || kid === '') throw new TokenInvalidError(`${label} has no kid`);
-    // The payload is read before the signature holds only for its `iss`, to pick the one pool
-    // that may have signed it: its keys, its clients, no other pool's. An issuer no pool has costs
-    // no key-set fetch. The claims are checked only once the signature holds. RS256 is
-    // RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 section 3.3): node:crypto checks it synchronously.
-    const payload = decodeJsonSegment(jws.payload);
-    const route = this.routeOf(payload, label);
-    const key = route.jwks.peek(kid) ?? (await route.jwks.getKey(kid));
-    const signingInput = Buffer.from(token.slice(0, jws.header.length + 1 + jws.payload.length), 'ascii');
-    if (!crypto.verify('sha256', signingInput, key, Buffer.from(jws.signature, 'base64url'))) {
-      throw new TokenInvalidError(`${label} signature is invalid`);
-    }
-    const claims = route.claims.check(payload, use, this.now());
-    if (this.settings.tokenCacheSize > 0)
-      this.cache.set(this.cacheKey(token, use), { claims, kid, key, jwks: route.jwks }, claims.exp * 1000);
+    const { kid, signingInput, signature, payload } = splitRs256Jws(token, label);
+    const unverified = decodeJsonSegment(payload);
+    return { kid, signingInput, signature, unverified, route: this.routeOf(unverified, label) };
+  }
+
+  /** After the RS256 check: the claims are checked only once the signature holds, then cached under the probe's hash. */
+  private accept(cacheKey: string, use: TokenUseClaim, jws: RoutedJws, key: crypto.KeyObject, signatureHolds: boolean): CognitoBaseClaims {
+    if (!signatureHolds) throw new TokenInvalidError(`${tokenLabel(use)} signature is invalid`);
+    const claims = jws.route.claims.check(jws.unverified, use, this.now());
+    if (cacheKey !== '') this.cache.set(cacheKey, { claims, kid: jws.kid, key, jwks: jws.route.jwks }, claims.exp * 1000);
     return claims;
   }
 
@@ -232,6 +293,11 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     if (!route) throw new TokenInvalidError(`${label} issuer is not accepted`);
     return route;
   }
+}
+
+/** A failure as a `CognitoAuthError`: anything else thrown while verifying is `token_invalid`. */
+function asTokenError(err: unknown, use: TokenUseClaim): CognitoAuthError {
+  return err instanceof CognitoAuthError ? err : new TokenInvalidError(`${tokenLabel(use)} is invalid`);
 }
 
 /** One key set per pool (and per replica issuer), and the pool each accepted issuer leads to. */
