@@ -58,7 +58,7 @@ export class HttpContextAdapter implements CognitoContextAdapter {
 
   /** Hands refreshed tokens back the way they came; issues the CSRF cookie when a cookie session has none. */
   onSuccess(context: ExecutionContext, tokens: ContextTokens, result: AuthResult): void {
-    this.deliver(this.response(context), tokens, result);
+    if (result.refreshed || (this.settings.csrf && tokens.source === 'cookie')) this.deliver(this.response(context), tokens, result);
   }
 
   /** `onSuccess` on a given response object. */

@@ -44,17 +44,31 @@ export class CognitoGuard implements CanActivate {
     @Optional() protected readonly onlineSessions?: OnlineSessionChecker,
   ) {}
 
-  /** Decides whether the call may reach its handler; throws the context's refusal otherwise. */
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rules = this.getRouteRules(context);
-    const adapter = this.contexts.adapterFor(context);
-    if (!adapter) return this.handleUnknownContext(context, rules);
-    const outcome = await this.authenticateOnce(context, adapter, rules);
+  /**
+   * Decides whether the call may reach its handler; a refusal is a rejected promise carrying the
+   * context's form of it. A pass is `true` at once, with no promise, when the outcome is known
+   * without waiting (tokens cached or verified on this thread, no user to load, no asynchronous
+   * hook): Nest then skips an `await` per guard.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    try {
+      const rules = this.getRouteRules(context);
+      const adapter = this.contexts.adapterFor(context);
+      if (!adapter) return Promise.resolve(this.handleUnknownContext(context, rules));
+      const outcome = this.authenticateOnce(context, adapter, rules);
+      if (outcome instanceof Promise) return outcome.then((o) => this.decide(context, adapter, rules, o));
+      return this.decide(context, adapter, rules, outcome);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The outcome against the route: public routes pass, a failure is refused, then the route's rules. */
+  private decide(context: ExecutionContext, adapter: CognitoContextAdapter, rules: RouteRules, outcome: Outcome): boolean {
     if (rules.isPublic) return true;
     if (outcome.error) throw this.handleFailure(context, adapter, outcome.error, outcome.tokens);
     try {
       this.checkRouteRules(outcome.result, rules, context);
-      if (rules.freshSession) await this.checkFreshSession(outcome.result, context);
     } catch (err) {
       if (isCognitoAuthError(err)) throw this.handleFailure(context, adapter, err, outcome.tokens);
       throw err;
@@ -149,11 +163,14 @@ export class CognitoGuard implements CanActivate {
     const slot = carrier[COGNITO_REQUEST_STATE] as Outcome | Promise<Outcome> | undefined;
     const mode = rules.tokenUse ?? this.settings.tokenUse;
     if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot, mode))) return slot;
-    const pending = this.establish(context, adapter, mode).then((outcome) => {
+    const keep = (outcome: Outcome): Outcome => {
       carrier[COGNITO_REQUEST_STATE] = outcome;
       if (outcome.result) carrier.user = outcome.result.user;
       return outcome;
-    });
+    };
+    const established = this.establish(context, adapter, mode);
+    if (!(established instanceof Promise)) return keep(established);
+    const pending = established.then(keep);
     carrier[COGNITO_REQUEST_STATE] = pending;
     return pending;
   }
@@ -167,22 +184,41 @@ export class CognitoGuard implements CanActivate {
     return outcome.result !== undefined && this.authenticator.isStale(outcome.result);
   }
 
-  private async establish(context: ExecutionContext, adapter: CognitoContextAdapter, tokenUse: TokenUse): Promise<Outcome> {
+  /** Reads, checks and authenticates the context's tokens; any failure becomes the outcome's error. */
+  private establish(context: ExecutionContext, adapter: CognitoContextAdapter, tokenUse: TokenUse): Outcome | Promise<Outcome> {
     let tokens: ContextTokens | undefined;
     try {
       tokens = this.getTokens(context, adapter);
       this.authenticator.requireTokens(tokens, tokenUse);
       adapter.beforeVerify?.(context, tokens);
-      const result = await this.authenticator.authenticate(tokens, {
+      const result = this.authenticator.authenticateNow(tokens, {
         tokenUse,
         allowRefresh: adapter.canRefresh,
         afterVerify: this.settings.validate ? (verified) => this.validateClaims(verified, context) : undefined,
       });
-      adapter.onSuccess?.(context, tokens, result);
-      return { result, tokens, mode: tokenUse };
+      if (!(result instanceof Promise)) return this.succeeded(context, adapter, tokens, result, tokenUse);
+      const read = tokens;
+      return result
+        .then((r) => this.succeeded(context, adapter, read, r, tokenUse))
+        .then(undefined, (err: unknown) => this.failed(err, read, tokenUse));
     } catch (err) {
-      return { error: this.authenticator.asAuthError(err), tokens, mode: tokenUse };
+      return this.failed(err, tokens, tokenUse);
     }
+  }
+
+  private succeeded(
+    context: ExecutionContext,
+    adapter: CognitoContextAdapter,
+    tokens: ContextTokens,
+    result: AuthResult,
+    mode: TokenUse,
+  ): Outcome {
+    adapter.onSuccess?.(context, tokens, result);
+    return { result, tokens, mode };
+  }
+
+  private failed(err: unknown, tokens: ContextTokens | undefined, mode: TokenUse): Outcome {
+    return { error: this.authenticator.asAuthError(err), tokens, mode };
   }
 }
 
