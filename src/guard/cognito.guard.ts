@@ -64,15 +64,23 @@ export class CognitoGuard implements CanActivate {
   }
 
   /** The outcome against the route: public routes pass, a failure is refused, then the route's rules. */
-  private decide(context: ExecutionContext, adapter: CognitoContextAdapter, rules: RouteRules, outcome: Outcome): boolean {
+  private decide(
+    context: ExecutionContext,
+    adapter: CognitoContextAdapter,
+    rules: RouteRules,
+    outcome: Outcome,
+  ): boolean | Promise<boolean> {
     if (rules.isPublic) return true;
     if (outcome.error) throw this.handleFailure(context, adapter, outcome.error, outcome.tokens);
+    const refuse = (err: unknown): never => {
+      throw isCognitoAuthError(err) ? this.handleFailure(context, adapter, err, outcome.tokens) : err;
+    };
     try {
       this.checkRouteRules(outcome.result, rules, context);
     } catch (err) {
-      if (isCognitoAuthError(err)) throw this.handleFailure(context, adapter, err, outcome.tokens);
-      throw err;
+      refuse(err);
     }
+    if (rules.freshSession) return this.checkFreshSession(outcome.result, context).then(() => true, refuse);
     return true;
   }
 
