@@ -70,7 +70,7 @@ describe.each(DRIVERS)('GraphQL queries and mutations over HTTP (%s)', (driver) 
   });
 
   it('a query with several guarded fields authenticates once', async () => {
-    const spy = jest.spyOn(t.app.get(CognitoAuthenticator), 'authenticate');
+    const spy = jest.spyOn(t.app.get(CognitoAuthenticator), 'authenticateNow');
     try {
       const tokens = await idp.issueTokens({ sub: 'once' });
       const res = await t.query('{ a: me { sub } b: me { sub } claims { id } }', seedHeaders(tokens));

@@ -41,7 +41,7 @@ describe.each(CASES)('WebSocket identity expiry over %s with the %s adapter', (p
   });
 
   it('authenticates once per connection, not once per message', async () => {
-    const spy = jest.spyOn(t.app.get(CognitoAuthenticator), 'authenticate');
+    const spy = jest.spyOn(t.app.get(CognitoAuthenticator), 'authenticateNow');
     try {
       const tokens = await idp.issueTokens({ sub: 'once', now: clock.seconds });
       const c = await connected(platform, t.url, pairCredentials(platform, tokens));

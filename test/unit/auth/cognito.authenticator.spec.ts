@@ -199,7 +199,7 @@ describe('CognitoAuthenticator', () => {
 
   it('an unforeseen failure is 503 auth_unavailable, never thrown raw', async () => {
     const { auth, jwt, close } = make();
-    jest.spyOn(jwt, 'verifyAccessToken').mockImplementation(() => {
+    jest.spyOn(jwt, 'check').mockImplementation(() => {
       throw new RangeError('a bug');
     });
     const t = await idp.issueTokens();
