@@ -41,10 +41,7 @@ export function startIdp(): Promise<TestIdentityProvider> {
 }
 
 /** A Cognito-shaped ID + access + refresh token set with the AWS issuer. */
-export function issue(
-  idp: TestIdentityProvider,
-  opts: { sub?: string; expiresInSeconds?: number } = {},
-): Promise<IssuedTokens> {
+export function issue(idp: TestIdentityProvider, opts: { sub?: string; expiresInSeconds?: number } = {}): Promise<IssuedTokens> {
   return idp.issueTokens({
     ...opts,
     idClaims: { iss: AWS_ISSUER },

@@ -23,6 +23,8 @@ export interface RunResult {
   readonly errors: number;
   /** CPU time of the server process (all its threads) per response, µs. */
   readonly serverCpuUsPerRequest?: number;
+  /** Time the server spent in garbage collection per response, µs (part of the CPU time). */
+  readonly serverGcUsPerRequest?: number;
   /** User sync routes: SQL statements the DataSource ran per response. */
   readonly sqlPerRequest?: number;
   /** Distinct-token runs: requests built beyond the token pool (they would repeat a token); 0 expected. */
@@ -92,9 +94,31 @@ function summarise({ result, latencies, responses, elapsedMs }: Run): RunResult 
   };
 }
 
+/** A request's method and body (GET without a body when absent), e.g. a GraphQL POST. */
+export interface RequestShape {
+  readonly method: 'GET' | 'POST';
+  readonly body?: string;
+  /** Headers every request carries besides the token headers (e.g. content-type). */
+  readonly headers?: Headers;
+}
+
+const GET: RequestShape = { method: 'GET' };
+
 /** `connections` clients sending the same headers for `durationS` seconds. */
-export async function steady(url: string, headers: Headers, durationS: number, connections: number): Promise<RunResult> {
-  return summarise(await run({ url, connections, duration: durationS, headers: { ...headers }, timeout: 10 }, (durationS + 30) * 1000));
+export async function steady(
+  url: string,
+  headers: Headers,
+  durationS: number,
+  connections: number,
+  shape: RequestShape = GET,
+): Promise<RunResult> {
+  const { method, body } = shape;
+  return summarise(
+    await run(
+      { url, connections, duration: durationS, method, body, headers: { ...shape.headers, ...headers }, timeout: 10 },
+      (durationS + 30) * 1000,
+    ),
+  );
 }
 
 /**
@@ -102,7 +126,13 @@ export async function steady(url: string, headers: Headers, durationS: number, c
  * `pool` (a new token per request: pool must hold amount + connections sets, since autocannon
  * builds one request ahead per connection).
  */
-export async function distinct(url: string, pool: readonly Headers[], amount: number, connections: number): Promise<RunResult> {
+export async function distinct(
+  url: string,
+  pool: readonly Headers[],
+  amount: number,
+  connections: number,
+  shape: RequestShape = GET,
+): Promise<RunResult> {
   let next = 0;
   const r = await run(
     {
@@ -110,6 +140,9 @@ export async function distinct(url: string, pool: readonly Headers[], amount: nu
       connections,
       amount,
       timeout: 10,
+      method: shape.method,
+      body: shape.body,
+      headers: { ...shape.headers },
       requests: [
         {
           setupRequest: (req: autocannon.Request) => {
@@ -179,20 +212,20 @@ export async function burst(url: string, headerSets: readonly Headers[], timeout
   };
 }
 
-/** One GET; status and body. */
-export function get(url: string, headers: Headers = {}): Promise<{ status: number; body: string }> {
+/** One request (a GET unless `shape` says otherwise); status and body. */
+export function get(url: string, headers: Headers = {}, shape: RequestShape = GET): Promise<{ status: number; body: string }> {
   return within(
     new Promise((resolve, reject) => {
-      const req = request(url, { headers, agent: false }, (res) => {
+      const req = request(url, { method: shape.method, headers: { ...shape.headers, ...headers }, agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       });
       req.on('error', reject);
-      req.end();
+      req.end(shape.body);
     }),
     10_000,
-    `GET ${url}`,
+    `${shape.method} ${url}`,
   );
 }

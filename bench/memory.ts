@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const idp = await startIdp();
   try {
-    const settings = resolveCognitoSettings({ ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize: cap }, () => undefined);
+    const settings = resolveCognitoSettings(
+      { ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize: cap },
+      () => undefined,
+    );
     const service = new JwtValidationService(settings);
     await service.onModuleInit();
     // One batch through first, so that code paths and buffers exist before the baseline.

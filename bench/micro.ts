@@ -60,7 +60,10 @@ async function main(): Promise<void> {
     const jwks = (await (await fetch(idp.jwksUri)).json()) as { keys: Record<string, string>[] };
 
     const service = async (tokenCacheSize: number): Promise<JwtValidationService> => {
-      const settings = resolveCognitoSettings({ ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize }, () => undefined);
+      const settings = resolveCognitoSettings(
+        { ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize },
+        () => undefined,
+      );
       const s = new JwtValidationService(settings);
       await s.onModuleInit();
       return s;

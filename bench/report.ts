@@ -2,6 +2,7 @@
  * The result document of one `npm run bench` (written to bench/results/) and its rendering as
  * plain-text tables (stdout) and markdown (bench/results/latest.md, for the README).
  */
+import type { GuardMicroRun } from './in-process.js';
 import type { BurstResult, RunResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
@@ -24,6 +25,12 @@ export interface RouteSummary {
   readonly ratioToBaseline: number;
   /** Median over the rounds of the server's CPU time per response (user + system, all threads), µs. */
   readonly serverCpuUsPerRequest: number;
+  /** Median over the rounds of (baseline CPU per response ÷ this route's): the ratio CPU time predicts. */
+  readonly cpuRatioToBaseline: number;
+  /** Median over the rounds of (this route's CPU per response − its baseline's), µs: what the guard adds. */
+  readonly cpuOverBaselineUs: number;
+  /** Median over the rounds of the server's garbage-collection time per response, µs. */
+  readonly gcUsPerRequest: number;
   /** User sync routes: median SQL statements per response. */
   readonly sqlPerRequest?: number;
   readonly non2xx: number;
@@ -54,6 +61,7 @@ export interface BenchResults {
   readonly steady: readonly RouteSummary[];
   readonly distinct: readonly RouteSummary[];
   readonly storms: readonly StormResult[];
+  readonly guardMicro: GuardMicroRun;
   readonly micro: { pool: number; msPerMeasurement: number; results: readonly MicroResult[] } | { error: string };
   readonly memory: readonly (MemoryResult | { tokenCacheSize: number; error: string })[];
   readonly server: Record<string, unknown>;
@@ -71,8 +79,21 @@ type Table = { title: string; head: string[]; rows: string[][]; align?: ('l' | '
 function routeTable(title: string, routes: readonly RouteSummary[]): Table {
   return {
     title,
-    head: ['route', 'guard', 'req/s (median)', 'spread', 'p50 ms', 'p99 ms', '× baseline', 'server CPU µs/req', 'SQL/req', 'non-2xx'],
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    head: [
+      'route',
+      'guard',
+      'req/s (median)',
+      'spread',
+      'p50 ms',
+      'p99 ms',
+      '× baseline',
+      'server CPU µs/req',
+      '× baseline by CPU',
+      'CPU µs over baseline',
+      'SQL/req',
+      'non-2xx',
+    ],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: routes.map((r) => [
       r.path,
       r.label,
@@ -82,6 +103,9 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
       fmt(r.p99, 2),
       fmt(r.ratioToBaseline, 2),
       fmt(r.serverCpuUsPerRequest, 0),
+      fmt(r.cpuRatioToBaseline, 2),
+      r.cpuOverBaselineUs === 0 ? '' : fmt(r.cpuOverBaselineUs, 0),
+      fmt(r.gcUsPerRequest, 1),
       r.sqlPerRequest === undefined ? '' : fmt(r.sqlPerRequest, 2),
       String(r.non2xx + r.errors),
     ]),
@@ -93,17 +117,26 @@ function tables(res: BenchResults): Table[] {
   const c = res.config;
   out.push(
     routeTable(
-      `Steady state, repeated token: ${c.connections} connections, ${c.durationS} s per route per round, ${c.rounds} rounds interleaved`,
+      `Repeated token: ${c.connections} connections, ${c.durationS} s per route per round, ${c.rounds} rounds interleaved, caches filled to ${fmt(Number(c.cacheFilledTo))}`,
       res.steady,
     ),
   );
   if (res.distinct.length > 0) {
     out.push(
       routeTable(
-        `Distinct tokens: ${fmt(Number(c.distinctRequests))} requests per route per round, each with a token never sent before, ${c.connections} connections, ${c.distinctRounds} rounds`,
+        `New tokens: ${fmt(Number(c.distinctRequests))} requests per route per round, each with a token never sent before, ${c.connections} connections, ${c.distinctRounds} rounds`,
         res.distinct,
       ),
     );
+  }
+  if ('results' in res.guardMicro) {
+    const g = res.guardMicro;
+    out.push({
+      title: `In-process: ns per canActivate (fresh HTTP execution context per call, caches full), medians of ${g.rounds} interleaved rounds of ${fmt(g.repeatedPerRound)} calls (repeated) / ${fmt(g.newPerRound)} calls (new tokens)`,
+      head: ['guard', 'mode', 'token', 'ns (median)', 'rounds min–max', 'CPU ns (median)'],
+      align: ['l', 'l', 'l', 'r', 'r', 'r'],
+      rows: g.results.map((m) => [m.name, m.mode, m.token, fmt(m.ns), `${fmt(m.nsMin)}–${fmt(m.nsMax)}`, fmt(m.cpuNs)]),
+    });
   }
   out.push({
     title: 'Storms (concurrent requests, one socket each)',
@@ -178,7 +211,13 @@ export function renderMarkdown(res: BenchResults): string {
     `Measured ${res.date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, library at ${res.library.gitHead}${res.library.srcDirty ? ' (with uncommitted changes)' : ''}.`,
   ];
   for (const t of tables(res)) {
-    lines.push('', `**${t.title}**`, '', `| ${t.head.join(' | ')} |`, `|${t.head.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---')).join('|')}|`);
+    lines.push(
+      '',
+      `**${t.title}**`,
+      '',
+      `| ${t.head.join(' | ')} |`,
+      `|${t.head.map((_, i) => (t.align?.[i] === 'r' ? '---:' : '---')).join('|')}|`,
+    );
     for (const r of t.rows) lines.push(`| ${r.map((v) => v.replace(/\|/g, '\\|')).join(' | ')} |`);
   }
   if (res.notes.length > 0) lines.push('', ...res.notes.map((n) => `- ${n}`));

@@ -1,69 +1,83 @@
 /**
- * The bench app: one NestJS app (Express adapter) on 127.0.0.1 answering the same small JSON on
- * every route, each route behind a different guard. Started by bench/run.ts as a child process
- * (config in BENCH_SERVER_CONFIG), it reports `{ type: 'ready', port }` over IPC and answers
+ * The bench app: one NestJS app on 127.0.0.1 answering the same small JSON on every route, each
+ * route behind a different guard. Started by bench/run.ts as a child process (config in
+ * BENCH_SERVER_CONFIG), it reports `{ type: 'ready', port }` over IPC and answers `cpu`, `mark`,
  * `info` and `shutdown` messages.
  *
  *   /baseline        no guard
+ *   /noop-guard      a guard whose canActivate returns true at once: what any Nest guard costs
+ *   /req-props       a guard that only leaves CognitoGuard's two request properties (state, req.user)
+ *   /rs256           the bare RS256 check of the Bearer token (node:crypto), nothing else
+ *   /rs256-pair      the bare RS256 check of ACCESSTOKEN and IDTOKEN
  *   /access          CognitoGuard, tokenUse 'access' (CognitoAuthModule.forRoot, @UseGuards)
  *   /id-access       CognitoGuard, tokenUse 'id+access'
  *   /sync-sqlite     CognitoGuard, 'id+access', user sync on SQLite (better-sqlite3), as shipped
  *                    (users.cacheTtlSeconds default 5)
  *   /sync-sqlite-nocache  the same with users.cacheTtlSeconds 0: one query per request (own file)
  *   /sync-postgres   CognitoGuard, 'id+access', user sync on PostgreSQL, as shipped
- *   /noop-guard      a guard whose canActivate returns true at once: what any Nest guard costs
  *   /aws-jwt-verify  CognitoJwtVerifier (aws-jwt-verify), JWKS preloaded with cacheJwks
  *   /passport-jwt    @nestjs/passport + passport-jwt + jwks-rsa passportJwtSecret (cache on)
  *   /jose            jose createRemoteJWKSet + jwtVerify
+ *   POST /graphql    `{ open }` (no guard) and `{ guarded }` (CognitoGuard, 'access'): Apollo
  *
- * Mode `cold` serves only /access and the three peers, with nothing preloaded but what the
- * library loads at start-up itself, for the cold-start storm.
+ * Mode `full` is the Express app above. Mode `fastify` serves /baseline, /noop-guard, /req-props, /rs256,
+ * /rs256-pair, /access, /id-access and /graphql (Mercurius) on the Fastify adapter. Mode `cold`
+ * serves only /access and the three peers, with nothing preloaded but what the library loads at
+ * start-up itself, for the cold-start storm.
  *
  * One app can hold only one CognitoAuthModule configuration, so the extra configurations
- * (/id-access, /sync-*) are modules that provide the library's own classes (CognitoGuard,
- * JwtValidationService, TokenRefreshService, UserSyncService, CognitoSessionService) next to
- * their own COGNITO_AUTH_SETTINGS: Nest resolves a module's own providers first, so each such
- * route runs the unmodified CognitoGuard with its own settings, caches and DataSource.
+ * (/id-access, /sync-*) are modules that provide every class of the library next to their own
+ * COGNITO_AUTH_SETTINGS: Nest resolves a module's own providers first, so each such route runs
+ * the unmodified CognitoGuard with its own settings, authenticator, caches and DataSource.
  */
 import 'reflect-metadata';
-import {
-  type CanActivate,
-  Controller,
-  type ExecutionContext,
-  Get,
-  Inject,
-  Injectable,
-  Module,
-  type Provider,
-  type Type,
-  UnauthorizedException,
-  UseGuards,
-} from '@nestjs/common';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { type CanActivate, Controller, Get, type INestApplication, Module, type Provider, type Type, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { passportJwtSecret } from 'jwks-rsa';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AuthGuard, PassportModule } from '@nestjs/passport';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DataSource, type DataSourceOptions, type Logger as TypeOrmLogger } from 'typeorm';
 import {
   COGNITO_AUTH_SETTINGS,
+  COGNITO_STATE_STORE,
+  CognitoAuthenticator,
   CognitoAuthModule,
   type CognitoAuthModuleOptions,
+  CognitoContexts,
   CognitoGuard,
+  CognitoRevocationService,
   CognitoSessionService,
   CognitoUser,
+  GraphqlContextAdapter,
+  HttpContextAdapter,
+  InMemoryStateStore,
   JwtValidationService,
   resolveCognitoSettings,
+  RpcContextAdapter,
   TokenRefreshService,
   UserSyncService,
+  WsContextAdapter,
 } from '../src/index.js';
-import { AWS_ISSUER, AWS_JWKS_URI, BODY, CLIENT_ID, type IdpAddress, libraryOptions, POOL_ID } from './common.js';
+import { BODY, type IdpAddress, libraryOptions } from './common.js';
+import { BenchResolver, graphqlModule } from './graphql.js';
+import {
+  AWS_VERIFIER,
+  type AwsVerifier,
+  AwsJwtVerifyGuard,
+  BareRs256Guard,
+  CognitoJwtStrategy,
+  createAwsVerifier,
+  fetchSigningKey,
+  IDP_ADDRESS,
+  JoseGuard,
+  NoopGuard,
+  RequestPropsGuard,
+  SIGNING_KEY,
+} from './guards.js';
 
 /** What bench/run.ts hands the server (JSON in BENCH_SERVER_CONFIG). */
 export interface ServerConfig {
-  readonly mode: 'full' | 'cold';
+  readonly mode: 'full' | 'cold' | 'fastify';
   readonly idp: IdpAddress;
   /** SQLite file for /sync-sqlite (full mode); /sync-sqlite-nocache uses `${sqliteFile}-nocache`. */
   readonly sqliteFile?: string;
@@ -74,117 +88,25 @@ export interface ServerConfig {
 /** Messages the server sends its parent. */
 export type ServerMessage =
   | { type: 'ready'; port: number; routes: string[]; startupMs: number }
-  | { type: 'cpu'; cpuUs: number; queries: Record<string, number> }
-  | { type: 'info'; rss: number; heapUsed: number; tokenCache: Record<string, number>; userCache: Record<string, number>; rows: Record<string, number> }
+  | { type: 'cpu'; cpuUs: number; gcUs: number; queries: Record<string, number> }
+  | { type: 'mark'; monotonicUs: number }
+  | {
+      type: 'info';
+      rss: number;
+      heapUsed: number;
+      tokenCache: Record<string, number>;
+      userCache: Record<string, number>;
+      rows: Record<string, number>;
+    }
   | { type: 'error'; message: string };
 
 const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerConfig;
-const AWS_VERIFIER = Symbol('AWS_VERIFIER');
 /** The JwtValidationService of the app's CognitoAuthModule (the one behind /access). */
 const ROOT_JWT = Symbol('ROOT_JWT');
 
 function send(message: ServerMessage): void {
   process.send?.(message);
 }
-
-function bearer(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
-  const h = req.headers.authorization;
-  if (typeof h !== 'string' || !h.startsWith('Bearer ')) return undefined;
-  return h.slice(7).trim() || undefined;
-}
-
-// ----------------------------------------------------------------------------------- peers
-
-/**
- * aws-jwt-verify: `CognitoJwtVerifier.create({ userPoolId, tokenUse: 'access', clientId })` as its
- * README shows. Its JWKS URI is derived from the pool id (AWS); its fetcher (only used for a
- * JWKS it does not hold) is pointed at the local provider so nothing leaves the machine.
- */
-function createAwsVerifier(idp: IdpAddress) {
-  const fetcher = {
-    fetch: async (uri: string): Promise<ArrayBuffer> => {
-      if (uri !== AWS_JWKS_URI) throw new Error(`unexpected JWKS URI ${uri}`);
-      const res = await fetch(idp.jwksUri, { signal: AbortSignal.timeout(3000) });
-      if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
-      return res.arrayBuffer();
-    },
-  };
-  return CognitoJwtVerifier.create(
-    { userPoolId: POOL_ID, tokenUse: 'access', clientId: CLIENT_ID },
-    { jwksCache: new SimpleJwksCache({ fetcher }) },
-  );
-}
-type AwsVerifier = ReturnType<typeof createAwsVerifier>;
-
-@Injectable()
-class AwsJwtVerifyGuard implements CanActivate {
-  constructor(@Inject(AWS_VERIFIER) private readonly verifier: AwsVerifier) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest();
-    const token = bearer(req);
-    if (!token) throw new UnauthorizedException();
-    try {
-      req.user = await this.verifier.verify(token);
-      return true;
-    } catch {
-      throw new UnauthorizedException();
-    }
-  }
-}
-
-/** jose alone: a remote JWKS set (cached by jose) and jwtVerify with the same checks. */
-@Injectable()
-class JoseGuard implements CanActivate {
-  private readonly jwks = createRemoteJWKSet(new URL(config.idp.jwksUri), { timeoutDuration: 3000 });
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest();
-    const token = bearer(req);
-    if (!token) throw new UnauthorizedException();
-    try {
-      const { payload } = await jwtVerify(token, this.jwks, { issuer: AWS_ISSUER, algorithms: ['RS256'], requiredClaims: ['exp', 'iat'] });
-      if (payload.token_use !== 'access' || payload.client_id !== CLIENT_ID) throw new Error('not an access token of the client');
-      req.user = payload;
-      return true;
-    } catch {
-      throw new UnauthorizedException();
-    }
-  }
-}
-
-/** The usual NestJS + Cognito recipe: passport-jwt with jwks-rsa's passportJwtSecret (key cache on). */
-@Injectable()
-class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {
-  constructor() {
-    super({
-      secretOrKeyProvider: passportJwtSecret({
-        cache: true,
-        rateLimit: true,
-        jwksRequestsPerMinute: 10,
-        jwksUri: config.idp.jwksUri,
-      }),
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      issuer: AWS_ISSUER,
-      algorithms: ['RS256'],
-    });
-  }
-
-  validate(payload: Record<string, unknown>): Record<string, unknown> {
-    if (payload.token_use !== 'access' || payload.client_id !== CLIENT_ID) throw new UnauthorizedException();
-    return payload;
-  }
-}
-
-/** Does nothing: the floor every guard pays (Nest's guard machinery, one async hop). */
-@Injectable()
-class NoopGuard implements CanActivate {
-  async canActivate(): Promise<boolean> {
-    return true;
-  }
-}
-
-// ---------------------------------------------------------------------------------- routes
 
 function controller(path: string, guard?: Type<CanActivate> | CanActivate): Type {
   @Controller(path)
@@ -199,16 +121,29 @@ function controller(path: string, guard?: Type<CanActivate> | CanActivate): Type
   return RouteController;
 }
 
+/** Every injectable class CognitoAuthModule provides, so a scope's guard uses none of the root module's. */
+const LIBRARY_SERVICES: Provider[] = [
+  CognitoRevocationService,
+  JwtValidationService,
+  TokenRefreshService,
+  UserSyncService,
+  CognitoSessionService,
+  CognitoAuthenticator,
+  HttpContextAdapter,
+  GraphqlContextAdapter,
+  WsContextAdapter,
+  RpcContextAdapter,
+  CognitoContexts,
+  CognitoGuard,
+];
+
 /** A module serving `path` behind the library's own CognitoGuard with its own settings. */
 function cognitoScope(path: string, options: CognitoAuthModuleOptions): Type {
   const settings = resolveCognitoSettings(options, () => undefined);
   const providers: Provider[] = [
     { provide: COGNITO_AUTH_SETTINGS, useValue: settings },
-    JwtValidationService,
-    TokenRefreshService,
-    UserSyncService,
-    CognitoSessionService,
-    CognitoGuard,
+    { provide: COGNITO_STATE_STORE, useValue: new InMemoryStateStore() },
+    ...LIBRARY_SERVICES,
   ];
   class Scope {}
   Object.defineProperty(Scope, 'name', { value: `Scope_${path.replace(/\W/g, '_')}` });
@@ -231,101 +166,137 @@ class CountingLogger implements TypeOrmLogger {
 
 const counters = new Map<string, CountingLogger>();
 
+/** Time spent in garbage collection since start-up, µs (what the new-token routes pay for what they keep). */
+let gcUs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcUs += entry.duration * 1000;
+}).observe({ entryTypes: ['gc'] });
+const dataSources = new Map<string, DataSource>();
+
 async function openDataSource(name: string, options: DataSourceOptions): Promise<DataSource> {
   const logger = new CountingLogger();
   counters.set(name, logger);
   const ds = new DataSource({ ...options, entities: [CognitoUser], synchronize: true, logger } as DataSourceOptions);
   await ds.initialize();
+  dataSources.set(name, ds);
   return ds;
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
+/** The scopes of the full app: /id-access, and the user sync routes whose databases are configured. */
+async function fullScopes(base: CognitoAuthModuleOptions): Promise<Type[]> {
+  const scopes = [cognitoScope('id-access', { ...base, tokenUse: 'id+access', users: false })];
+  const sync = (path: string, dataSource: DataSource, cacheTtlSeconds?: number): Type =>
+    cognitoScope(path, {
+      ...base,
+      tokenUse: 'id+access',
+      users: { entity: CognitoUser, dataSource, ...(cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds }) },
+    });
+  if (config.sqliteFile) {
+    scopes.push(sync('sync-sqlite', await openDataSource('sqlite', { type: 'better-sqlite3', database: config.sqliteFile })));
+    // The same without the user cache: the cost of one query per request stays visible.
+    scopes.push(
+      sync(
+        'sync-sqlite-nocache',
+        await openDataSource('sqlite-nocache', { type: 'better-sqlite3', database: `${config.sqliteFile}-nocache` }),
+        0,
+      ),
+    );
+  }
+  if (config.pg) {
+    const { host, port, user, password, database, poolSize } = config.pg;
+    scopes.push(
+      sync(
+        'sync-postgres',
+        await openDataSource('postgres', { type: 'postgres', host, port, username: user, password, database, poolSize }),
+      ),
+    );
+  }
+  return scopes;
+}
+
+/** The app of the mode, listening on a loopback port; its routes. */
+async function createApp(): Promise<{ app: INestApplication; routes: string[]; scopes: Type[] }> {
   const base = libraryOptions(config.idp);
-  const full = config.mode === 'full';
-
+  const fastify = config.mode === 'fastify';
+  const cold = config.mode === 'cold';
   const awsVerifier = createAwsVerifier(config.idp);
-  if (full) {
-    // aws-jwt-verify's documented preload: hand it the JWKS (fetched here from the provider).
-    const res = await fetch(config.idp.jwksUri, { signal: AbortSignal.timeout(3000) });
-    awsVerifier.cacheJwks((await res.json()) as Parameters<AwsVerifier['cacheJwks']>[0]);
-  }
-
-  const dataSources = new Map<string, DataSource>();
-  const scopes: Type[] = [];
-  const routes = ['/baseline', '/noop-guard', '/access', '/aws-jwt-verify', '/passport-jwt', '/jose'];
-  if (full) {
-    scopes.push(cognitoScope('id-access', { ...base, tokenUse: 'id+access', users: false }));
-    routes.push('/id-access');
-    if (config.sqliteFile) {
-      const ds = await openDataSource('sqlite', { type: 'better-sqlite3', database: config.sqliteFile });
-      dataSources.set('sqlite', ds);
-      scopes.push(cognitoScope('sync-sqlite', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: ds } }));
-      routes.push('/sync-sqlite');
-      // The same without the user cache: the cost of one query per request stays visible.
-      const noCacheDs = await openDataSource('sqlite-nocache', { type: 'better-sqlite3', database: `${config.sqliteFile}-nocache` });
-      dataSources.set('sqlite-nocache', noCacheDs);
-      scopes.push(
-        cognitoScope('sync-sqlite-nocache', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: noCacheDs, cacheTtlSeconds: 0 } }),
-      );
-      routes.push('/sync-sqlite-nocache');
-    }
-    if (config.pg) {
-      const { host, port, user, password, database, poolSize } = config.pg;
-      const ds = await openDataSource('postgres', { type: 'postgres', host, port, username: user, password, database, poolSize });
-      dataSources.set('postgres', ds);
-      scopes.push(cognitoScope('sync-postgres', { ...base, tokenUse: 'id+access', users: { entity: CognitoUser, dataSource: ds } }));
-      routes.push('/sync-postgres');
-    }
-  }
-
+  // aws-jwt-verify's documented preload: hand it the JWKS (fetched here from the provider).
+  if (!cold)
+    awsVerifier.cacheJwks(
+      (await (await fetch(config.idp.jwksUri, { signal: AbortSignal.timeout(3000) })).json()) as Parameters<AwsVerifier['cacheJwks']>[0],
+    );
+  const scopes =
+    config.mode === 'full'
+      ? await fullScopes(base)
+      : fastify
+        ? [cognitoScope('id-access', { ...base, tokenUse: 'id+access', users: false })]
+        : [];
+  const routes: string[] = [];
+  const route = (path: string, guard?: Type<CanActivate> | CanActivate): Type => (routes.push(`/${path}`), controller(path, guard));
+  const diagnostics = cold
+    ? []
+    : [
+        route('baseline'),
+        route('noop-guard', NoopGuard),
+        route('req-props', RequestPropsGuard),
+        route('rs256', BareRs256Guard),
+        route('rs256-pair', BareRs256Guard),
+      ];
+  const controllers = [...diagnostics, route('access', CognitoGuard)];
+  if (!fastify)
+    controllers.push(route('aws-jwt-verify', AwsJwtVerifyGuard), route('passport-jwt', AuthGuard('cognito-jwt')), route('jose', JoseGuard));
   class AppModule {}
   Module({
     imports: [
       CognitoAuthModule.forRoot({ ...base, tokenUse: 'access', users: false, globalGuard: false }),
       PassportModule,
+      ...(cold ? [] : [graphqlModule(fastify ? 'fastify' : 'express')]),
       ...scopes,
     ],
-    controllers: [
-      controller('baseline'),
-      controller('noop-guard', NoopGuard),
-      controller('access', CognitoGuard),
-      controller('aws-jwt-verify', AwsJwtVerifyGuard),
-      controller('passport-jwt', AuthGuard('cognito-jwt')),
-      controller('jose', JoseGuard),
-    ],
+    controllers,
     providers: [
-      CognitoJwtStrategy,
+      ...(cold ? [] : [BenchResolver]),
+      ...(fastify ? [] : [CognitoJwtStrategy]),
+      { provide: IDP_ADDRESS, useValue: config.idp },
       { provide: AWS_VERIFIER, useValue: awsVerifier },
+      { provide: SIGNING_KEY, useValue: cold ? undefined : await fetchSigningKey(config.idp) },
       { provide: ROOT_JWT, useExisting: JwtValidationService },
     ],
   })(AppModule);
-
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
+  const app = fastify ? await NestFactory.create(AppModule, new FastifyAdapter(), options) : await NestFactory.create(AppModule, options);
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
+  for (const scope of scopes) routes.push(`/${scope.name.replace(/^Scope_/, '').replace(/_/g, '-')}`);
+  if (!cold) routes.push('/graphql');
+  return { app, routes, scopes };
+}
 
-  const userCaches = (): Record<string, number> => {
+function onMessages(app: INestApplication, scopes: Type[]): void {
+  const perScope = (read: (scope: Type) => number | undefined): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const scope of scopes) {
-      const users = app.select(scope).get(UserSyncService, { strict: true });
-      if (users.enabled) out[scope.name.replace(/^Scope_/, '')] = users.cachedUserCount;
+      const value = read(scope);
+      if (value !== undefined) out[scope.name.replace(/^Scope_/, '')] = value;
     }
     return out;
   };
-
-  const tokenCaches = (): Record<string, number> => {
-    const out: Record<string, number> = { access: app.get<JwtValidationService>(ROOT_JWT).cachedTokenCount };
-    for (const scope of scopes) {
-      out[scope.name.replace(/^Scope_/, '')] = app.select(scope).get(JwtValidationService, { strict: true }).cachedTokenCount;
-    }
-    return out;
-  };
-
+  const userCaches = () =>
+    perScope((s) =>
+      app.select(s).get(UserSyncService, { strict: true }).enabled
+        ? app.select(s).get(UserSyncService, { strict: true }).cachedUserCount
+        : undefined,
+    );
+  const tokenCaches = () => ({
+    access: app.get<JwtValidationService>(ROOT_JWT).cachedTokenCount,
+    ...perScope((s) => app.select(s).get(JwtValidationService, { strict: true }).cachedTokenCount),
+  });
   process.on('message', (msg: { type: string }) => {
-    if (msg.type === 'cpu') {
+    if (msg.type === 'mark') {
+      // The V8 CPU profiler's timestamps are CLOCK_MONOTONIC µs, as process.hrtime: a profile can be cut to a load window.
+      send({ type: 'mark', monotonicUs: Number(process.hrtime.bigint() / 1000n) });
+    } else if (msg.type === 'cpu') {
       const { user, system } = process.cpuUsage();
-      send({ type: 'cpu', cpuUs: user + system, queries: Object.fromEntries([...counters].map(([k, v]) => [k, v.queries])) });
+      send({ type: 'cpu', cpuUs: user + system, gcUs, queries: Object.fromEntries([...counters].map(([k, v]) => [k, v.queries])) });
     } else if (msg.type === 'info') {
       void (async () => {
         const rows: Record<string, number> = {};
@@ -334,8 +305,7 @@ async function main(): Promise<void> {
         send({ type: 'info', rss: mem.rss, heapUsed: mem.heapUsed, tokenCache: tokenCaches(), userCache: userCaches(), rows });
       })().catch((err: unknown) => send({ type: 'error', message: String(err) }));
     } else if (msg.type === 'shutdown') {
-      const stop = setTimeout(() => process.exit(0), 5000);
-      stop.unref();
+      setTimeout(() => process.exit(0), 5000).unref();
       void (async () => {
         await app.close().catch(() => undefined);
         for (const ds of dataSources.values()) await ds.destroy().catch(() => undefined);
@@ -344,6 +314,13 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const { app, routes, scopes } = await createApp();
+  onMessages(app, scopes);
+  const address = app.getHttpServer().address() as { port: number };
   send({ type: 'ready', port: address.port, routes, startupMs: Math.round(performance.now() - started) });
 }
 
