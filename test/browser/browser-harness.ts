@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../sample-app/demo/sample-app-process.js';
+import { waitFor } from '../support/clock.js';
 
 /** Debian's Chromium, or `CHROMIUM_PATH`. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -142,16 +143,9 @@ export class PageWatch {
   }
 }
 
-/**
- * Resolves once `check()` is true (checked every 20 ms), or fails after `timeoutMs` naming `what`:
- * for what another process reports asynchronously (its log lines).
- */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** `waitFor` with 20 ms between checks, for what another process reports (its log lines); 500 checks at most. */
+export function until(check: () => boolean, what: string): Promise<void> {
+  return waitFor(check, what, 500, 20);
 }
 
 /** Pieces of a token long enough to be unmistakable: the start and end of each segment past the header. */

@@ -18,13 +18,14 @@ export class ManualClock {
 }
 
 /**
- * Waits until `condition` holds, yielding to the event loop between checks (for work the code
- * starts in the background). Fails after `maxChecks` checks: no fixed sleep, no time threshold.
+ * Waits until `condition` holds, yielding to the event loop (`intervalMs`) between checks (for
+ * work the code, another process or a server does in the background). Fails after `maxChecks`
+ * checks: a safety net, no fixed sleep and no time threshold. The one polling helper of the suites.
  */
-export async function waitFor(condition: () => boolean, what: string, maxChecks = 5000): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, maxChecks = 5000, intervalMs = 1): Promise<void> {
   for (let i = 0; i < maxChecks; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`Timed out waiting for ${what}`);
 }

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import { waitFor } from './clock.js';
 
 /** The shared Redis server of the test machine. */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -71,13 +72,9 @@ export function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** Polls `check` (yielding 10 ms between tries) until it holds; fails after `maxTries`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, maxTries = 1000): Promise<void> {
-  for (let i = 0; i < maxTries; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
+/** `waitFor` with 10 ms between tries, for Redis connections and subscriptions; fails after `maxTries`. */
+export function until(check: () => boolean | Promise<boolean>, what: string, maxTries = 1000): Promise<void> {
+  return waitFor(check, what, maxTries, 10);
 }
 
 /** A private redis-server the spec owns: stop and start it at will (same port). */

@@ -27,6 +27,7 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { CognitoAuthModule, CognitoGuard, CurrentUser, Groups, Public, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { CaptureLogger } from './capture-logger.js';
+import { waitFor } from './clock.js';
 
 /** The transports the RPC specs run on. */
 export type RpcTransport = 'nats' | 'rmq' | 'redis' | 'tcp';
@@ -61,13 +62,9 @@ export interface ReceivedEvent {
   readonly sub: string | null;
 }
 
-/** Resolves when `check()` holds; rejects after `timeoutMs` (a safety net, not a timing assertion). */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** `waitFor` with 5 ms between checks, for what a broker delivers; fails after 2000 checks (a safety net). */
+export function waitUntil(check: () => boolean, what: string): Promise<void> {
+  return waitFor(check, what, 2000, 5);
 }
 
 /** The probe handlers, with patterns under `prefix` (NATS subjects are patterns: one prefix per app). */
