@@ -1,29 +1,33 @@
 import { HttpException } from '@nestjs/common';
 
-/** The machine-readable `code` of every failure the library answers (the README lists each with its status). */
-export type CognitoAuthErrorCode =
-  | 'token_missing'
-  | 'token_invalid'
-  | 'token_expired'
-  | 'token_mismatch'
-  | 'refresh_failed'
-  | 'user_not_registered'
-  | 'forbidden_group'
-  | 'forbidden_scope'
-  | 'csrf_failed'
-  | 'auth_unavailable'
-  | 'token_revoked'
-  | 'forbidden_claims'
-  | 'forbidden_caller'
-  | 'invalid_credentials'
-  | 'user_not_confirmed'
-  | 'password_reset_required'
-  | 'code_mismatch'
-  | 'code_expired'
-  | 'invalid_password'
-  | 'invalid_state'
-  | 'username_exists'
-  | 'limit_exceeded';
+/** Every `code` the library answers with (the README lists each with its status). */
+export const COGNITO_AUTH_ERROR_CODES = [
+  'token_missing',
+  'token_invalid',
+  'token_expired',
+  'token_mismatch',
+  'refresh_failed',
+  'user_not_registered',
+  'forbidden_group',
+  'forbidden_scope',
+  'csrf_failed',
+  'auth_unavailable',
+  'token_revoked',
+  'forbidden_claims',
+  'forbidden_caller',
+  'invalid_credentials',
+  'user_not_confirmed',
+  'password_reset_required',
+  'code_mismatch',
+  'code_expired',
+  'invalid_password',
+  'invalid_state',
+  'username_exists',
+  'limit_exceeded',
+] as const;
+
+/** The machine-readable `code` of every failure the library answers. */
+export type CognitoAuthErrorCode = (typeof COGNITO_AUTH_ERROR_CODES)[number];
 
 /** The JSON body of every failure: `{ statusCode, error, code, message }`. */
 export interface CognitoAuthErrorBody {
@@ -266,30 +270,7 @@ export class CognitoConfigError extends Error {
   }
 }
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<CognitoAuthErrorCode>([
-  'token_missing',
-  'token_invalid',
-  'token_expired',
-  'token_mismatch',
-  'refresh_failed',
-  'user_not_registered',
-  'forbidden_group',
-  'forbidden_scope',
-  'csrf_failed',
-  'auth_unavailable',
-  'token_revoked',
-  'forbidden_claims',
-  'forbidden_caller',
-  'invalid_credentials',
-  'user_not_confirmed',
-  'password_reset_required',
-  'code_mismatch',
-  'code_expired',
-  'invalid_password',
-  'invalid_state',
-  'username_exists',
-  'limit_exceeded',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(COGNITO_AUTH_ERROR_CODES);
 
 /**
  * True for an error raised by this library, recognised by its `code` and status rather than by
