@@ -1,20 +1,11 @@
-import { Module, type DynamicModule } from '@nestjs/common';
 import request from 'supertest';
-import { COGNITO_CLOCK, JwtValidationService, resolveCognitoSettings, type CognitoAuthForRootOptions } from '../../src/index.js';
+import { JwtValidationService, resolveCognitoSettings, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
-import { ManualClock, waitFor } from '../support/clock.js';
+import { clockModule, ManualClock, waitFor } from '../support/clock.js';
 
 const COOLDOWN = 10_000;
 const HOUR = 3_600_000;
-
-@Module({})
-class ClockModule {}
-
-/** Provides `clock` as COGNITO_CLOCK to the whole app (a global module), so cooldowns pass without sleeping. */
-function clockModule(clock: ManualClock): DynamicModule {
-  return { module: ClockModule, global: true, providers: [{ provide: COGNITO_CLOCK, useValue: clock.now }], exports: [COGNITO_CLOCK] };
-}
 
 /** JWKS behaviour over HTTP, counted at the test identity provider's JWKS endpoint, on an injected clock. */
 describe('JWKS cache', () => {

@@ -38,11 +38,11 @@ class ManualClockModule {}
  * `createTestApp`'s `imports`), so cooldowns, rate-limit windows and cache lifetimes pass when the
  * test says so, never while it sleeps.
  */
-export function clockModule(clock: ManualClock): DynamicModule {
+export function clockModule(clock: ManualClock | (() => number)): DynamicModule {
   return {
     module: ManualClockModule,
     global: true,
-    providers: [{ provide: COGNITO_CLOCK, useValue: clock.now }],
+    providers: [{ provide: COGNITO_CLOCK, useValue: typeof clock === 'function' ? clock : clock.now }],
     exports: [COGNITO_CLOCK],
   };
 }

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { type DynamicModule, type INestApplication, Module, type Type, type WebSocketAdapter } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type Type, type WebSocketAdapter } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -8,7 +8,6 @@ import { type OnGatewayConnection, SubscribeMessage, WebSocketGateway } from '@n
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import {
-  COGNITO_CLOCK,
   CognitoAuthModule,
   CognitoClaims,
   CurrentUser,
@@ -66,13 +65,7 @@ export function ownPortGateway(port: number): Type<ProbeGateway> {
   return OwnPortGateway;
 }
 
-@Module({})
-class ClockModule {}
-
-/** Provides `now` as COGNITO_CLOCK to the whole app (a global module). */
-export function clockModule(now: () => number): DynamicModule {
-  return { module: ClockModule, global: true, providers: [{ provide: COGNITO_CLOCK, useValue: now }], exports: [COGNITO_CLOCK] };
-}
+export { clockModule } from './clock.js';
 
 /** What `createWsApp` returns. */
 export interface WsTestApp {
