@@ -1,13 +1,14 @@
-import { HttpException, type LoggerService } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
+import { InvalidPasswordError, isCognitoAuthError, UsernameExistsError } from '../errors/cognito-auth.errors.js';
 import {
-  AuthUnavailableError,
-  InvalidPasswordError,
-  isCognitoAuthError,
-  LimitExceededError,
-  UsernameExistsError,
-} from '../errors/cognito-auth.errors.js';
-import { scrubMessage } from '../flows/flow-errors.js';
-import { classifyCognitoError, safeErrorName } from '../tokens/cognito-errors.js';
+  type CognitoErrorContext,
+  cognitoErrorName,
+  cognitoErrorSets,
+  cognitoUnavailable,
+  mapCognitoFailure,
+  safeErrorName,
+  scrubMessage,
+} from '../tokens/cognito-errors.js';
 import { AdminGroupNotFoundError, AdminInvalidParameterError, AdminUserNotFoundError, isCognitoAdminError } from './admin.errors.js';
 
 /** The Cognito calls of the admin service, as far as error mapping cares. */
@@ -23,8 +24,11 @@ export type AdminOperation =
   | 'listGroups'
   | 'globalSignOut';
 
-/** Throttling: 429 `limit_exceeded` with Retry-After (an administrator's request, like a user's flow). */
-const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException']);
+/**
+ * The shared throttling and misconfiguration names, nothing added: throttling is 429
+ * `limit_exceeded` with Retry-After (an administrator's request, like a user's flow).
+ */
+const ADMIN_ERRORS = cognitoErrorSets();
 
 /**
  * The SDK found no credentials, or AWS refused them or their permissions: admin calls are signed
@@ -44,27 +48,8 @@ const CREDENTIALS = new Set([
   'NotAuthorizedException',
 ]);
 
-/** The pool (or the account) is set up wrongly: nothing the caller can change. */
-const MISCONFIGURED = new Set([
-  'ResourceNotFoundException',
-  'InvalidUserPoolConfigurationException',
-  'UnsupportedOperationException',
-  'ForbiddenException',
-  'CodeDeliveryFailureException',
-  'InvalidEmailRoleAccessPolicyException',
-  'InvalidSmsRoleAccessPolicyException',
-  'InvalidSmsRoleTrustRelationshipException',
-  'InvalidLambdaResponseException',
-  'UnexpectedLambdaException',
-]);
-
-/** How a failure is mapped and reported. */
-export interface AdminErrorContext {
-  readonly retryAfterSeconds: number;
-  readonly logger: Pick<LoggerService, 'warn' | 'error' | 'debug'>;
-  /** Values that must never reach a response or a log (a temporary password). */
-  readonly secrets?: readonly string[];
-}
+/** How a failure is mapped and reported; `secrets` (a temporary password) never reach a response or a log. */
+export type AdminErrorContext = CognitoErrorContext;
 
 /**
  * Maps a failed Cognito admin call to the typed error the caller gets, never a 500: a missing
@@ -76,25 +61,18 @@ export interface AdminErrorContext {
  */
 export function toAdminError(operation: AdminOperation, err: unknown, ctx: AdminErrorContext): Error {
   if (isCognitoAuthError(err) || isCognitoAdminError(err) || err instanceof HttpException) return err as Error;
-  const name = errorName(err);
+  const name = cognitoErrorName(err);
   const label = `Cognito admin ${operation}: ${safeErrorName(err)}`;
-  if (THROTTLED.has(name)) {
-    ctx.logger.warn(`${label} (throttled)`);
-    return new LimitExceededError(undefined, ctx.retryAfterSeconds);
-  }
+  // Checked before the shared steps, which would log a credentials failure as a plain outage and
+  // answer a missing group 503. Neither is a throttling name, so going first changes no answer.
   if (CREDENTIALS.has(name)) {
     ctx.logger.error(
       `${label}: admin calls need IAM credentials (the AWS SDK's default chain) allowed the cognito-idp:Admin* / ListUsers actions on the pool`,
     );
-    return unavailable(ctx);
+    return cognitoUnavailable(ctx.retryAfterSeconds);
   }
   if (name === 'ResourceNotFoundException' && isGroupOperation(operation) && mentionsGroup(err)) return new AdminGroupNotFoundError();
-  if (classifyCognitoError(err) === 'unavailable' || MISCONFIGURED.has(name)) {
-    ctx.logger.error(`${label} (unavailable or misconfigured)`);
-    return unavailable(ctx);
-  }
-  ctx.logger.debug?.(label);
-  return refusal(operation, name, err, ctx);
+  return mapCognitoFailure(err, label, ctx, ADMIN_ERRORS, (refused) => refusal(operation, refused, err, ctx));
 }
 
 /** A refusal Cognito answered (a client error). */
@@ -118,10 +96,6 @@ function refusal(operation: AdminOperation, name: string, err: unknown, ctx: Adm
   }
 }
 
-function unavailable(ctx: AdminErrorContext): AuthUnavailableError {
-  return new AuthUnavailableError('Cognito is temporarily unavailable', ctx.retryAfterSeconds);
-}
-
 function isGroupOperation(operation: AdminOperation): boolean {
   return operation === 'addToGroup' || operation === 'removeFromGroup';
 }
@@ -130,9 +104,4 @@ function isGroupOperation(operation: AdminOperation): boolean {
 function mentionsGroup(err: unknown): boolean {
   const message = (err as { message?: unknown } | null)?.message;
   return typeof message === 'string' && /\bgroup\b/i.test(message);
-}
-
-function errorName(err: unknown): string {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : '';
 }

@@ -1,18 +1,24 @@
-import { BadRequestException, HttpException, type LoggerService } from '@nestjs/common';
+import { BadRequestException, HttpException } from '@nestjs/common';
 import {
-  AuthUnavailableError,
   CodeExpiredError,
   CodeMismatchError,
   InvalidCredentialsError,
   InvalidPasswordError,
   InvalidStateError,
   isCognitoAuthError,
-  LimitExceededError,
   PasswordResetRequiredError,
   UsernameExistsError,
   UserNotConfirmedError,
 } from '../errors/cognito-auth.errors.js';
-import { classifyCognitoError, safeErrorName } from '../tokens/cognito-errors.js';
+import {
+  type CognitoErrorContext,
+  cognitoErrorName,
+  cognitoErrorSets,
+  mapCognitoFailure,
+  safeErrorName,
+  scrubMessage,
+  unavailableFailure,
+} from '../tokens/cognito-errors.js';
 
 /** The Cognito calls of the flows, as far as error mapping cares. */
 export type FlowOperation =
@@ -26,37 +32,24 @@ export type FlowOperation =
   | 'changePassword'
   | 'globalSignOut';
 
-/** Cognito throttling of a user-initiated flow: 429 `limit_exceeded` (a transparent refresh answers 503 instead). */
-const THROTTLED = new Set(['TooManyRequestsException', 'LimitExceededException', 'TooManyFailedAttemptsException', 'ThrottlingException']);
-
 /**
- * Errors that mean the pool or the app is set up wrongly (or a trigger failed): nothing the user
- * can change, so 503 with the error logged for the operator.
+ * The shared throttling and misconfiguration names, and the flows' own. Too many failed attempts
+ * (wrong codes or passwords) is throttling of a user-initiated flow: 429 `limit_exceeded` (a
+ * transparent refresh answers 503 instead). `AccessDeniedException` and the MFA errors mean the
+ * pool or the app client is set up wrongly for the flow: nothing the user can change.
  */
-const MISCONFIGURED = new Set([
-  'ResourceNotFoundException',
-  'InvalidUserPoolConfigurationException',
-  'UnsupportedOperationException',
-  'AccessDeniedException',
-  'ForbiddenException',
-  'CodeDeliveryFailureException',
-  'InvalidEmailRoleAccessPolicyException',
-  'InvalidSmsRoleAccessPolicyException',
-  'InvalidSmsRoleTrustRelationshipException',
-  'InvalidLambdaResponseException',
-  'UnexpectedLambdaException',
-  'SoftwareTokenMFANotFoundException',
-  'MFAMethodNotFoundException',
-  'UnsupportedTokenTypeException',
-]);
+const FLOW_ERRORS = cognitoErrorSets({
+  throttling: ['TooManyFailedAttemptsException'],
+  misconfigured: [
+    'AccessDeniedException',
+    'SoftwareTokenMFANotFoundException',
+    'MFAMethodNotFoundException',
+    'UnsupportedTokenTypeException',
+  ],
+});
 
-/** How a failure is mapped and reported. */
-export interface FlowErrorContext {
-  readonly retryAfterSeconds: number;
-  readonly logger: Pick<LoggerService, 'warn' | 'error' | 'debug'>;
-  /** Values that must never reach a response (passwords, codes): removed from Cognito's messages. */
-  readonly secrets?: readonly string[];
-}
+/** How a failure is mapped and reported; `secrets` (passwords, codes) are removed from Cognito's messages. */
+export type FlowErrorContext = CognitoErrorContext;
 
 /**
  * Maps a failed Cognito call of a flow to the typed error the client gets (never a 500):
@@ -67,22 +60,11 @@ export interface FlowErrorContext {
  */
 export function toFlowError(operation: FlowOperation, err: unknown, ctx: FlowErrorContext): Error {
   if (isCognitoAuthError(err) || err instanceof HttpException) return err as Error;
-  const name = errorName(err);
   const label = `Cognito ${operation}: ${safeErrorName(err)}`;
-  if (THROTTLED.has(name)) {
-    ctx.logger.warn(`${label} (throttled)`);
-    return new LimitExceededError(undefined, ctx.retryAfterSeconds);
-  }
-  if (
-    classifyCognitoError(err) === 'unavailable' ||
-    MISCONFIGURED.has(name) ||
-    (name === 'InvalidParameterException' && operation === 'login')
-  ) {
-    ctx.logger.error(`${label} (unavailable or misconfigured)`);
-    return new AuthUnavailableError('Cognito is temporarily unavailable', ctx.retryAfterSeconds);
-  }
-  ctx.logger.debug?.(label);
-  return refusal(operation, name, err, ctx);
+  // Cognito answers a sign-in with an auth flow the app client does not allow ("USER_PASSWORD_AUTH
+  // flow not enabled for this client") this way: the app's set-up, not the user's input.
+  if (cognitoErrorName(err) === 'InvalidParameterException' && operation === 'login') return unavailableFailure(label, ctx);
+  return mapCognitoFailure(err, label, ctx, FLOW_ERRORS, (name) => refusal(operation, name, err, ctx));
 }
 
 /** A refusal Cognito answered (a client error), by operation. */
@@ -132,24 +114,4 @@ function notAuthorized(operation: FlowOperation): Error {
     default:
       return new InvalidCredentialsError();
   }
-}
-
-function errorName(err: unknown): string {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : '';
-}
-
-/**
- * Cognito's message for the client (its password policy message, a trigger's refusal), with every
- * secret the request carried removed, control characters dropped and the length capped.
- */
-export function scrubMessage(err: unknown, secrets: readonly string[] | undefined, fallback: string): string {
-  const raw = (err as { message?: unknown } | null)?.message;
-  if (typeof raw !== 'string') return fallback;
-  let message = raw.replace(/\p{Cc}/gu, ' ').trim();
-  for (const secret of secrets ?? []) {
-    if (secret.length > 0) message = message.split(secret).join('***');
-  }
-  message = message.slice(0, 300);
-  return message === '' ? fallback : message;
 }

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { BadRequestException } from '@nestjs/common';
-import { type FlowOperation, scrubMessage, toFlowError } from '../../../src/flows/flow-errors.js';
+import { type FlowOperation, toFlowError } from '../../../src/flows/flow-errors.js';
+import { scrubMessage } from '../../../src/tokens/cognito-errors.js';
 import { type CognitoAuthError, isCognitoAuthError } from '../../../src/errors/cognito-auth.errors.js';
 
 const logger = { warn: jest.fn(), error: jest.fn(), debug: jest.fn() };
