@@ -3,7 +3,7 @@ import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit }
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { CognitoAuthError, TokenInvalidError, TokenMismatchError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
-import { acceptedIssuers, DEFAULT_POOL_NAME, poolsOf } from '../options/pools.resolver.js';
+import { DEFAULT_POOL_NAME } from '../options/pools.resolver.js';
 import {
   accessTokenHash,
   decodeJsonSegment,
@@ -13,8 +13,10 @@ import {
   type Rs256Jws,
   splitRs256Jws,
 } from './compact-jws.decoder.js';
-import { ClaimsChecker, tokenLabel, type TokenUseClaim } from './claims.checker.js';
-import { JwksCache, type JwksStatus } from './jwks.cache.js';
+import { tokenLabel, type TokenUseClaim } from './claims.checker.js';
+import { buildRoutes, type IssuerRoute, type KeySet } from './issuer-routes.js';
+import type { JwksCache, JwksStatus } from './jwks.cache.js';
+import { SecondSightFilter } from './second-sight.filter.js';
 import type { CognitoAccessTokenClaims, CognitoBaseClaims, CognitoIdTokenClaims } from './token.types.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
@@ -24,13 +26,6 @@ interface CacheEntry {
   readonly kid: string;
   readonly key: crypto.KeyObject;
   readonly jwks: JwksCache;
-}
-
-/** Where the tokens of one issuer are checked: the pool it names, its key set, its pool's claim rules. */
-interface IssuerRoute {
-  readonly pool: string;
-  readonly jwks: JwksCache;
-  readonly claims: ClaimsChecker;
 }
 
 /** One key set the service holds: a pool's, or one of its replicas'. */
@@ -45,12 +40,6 @@ export interface PoolKeySetStatus {
 interface RoutedJws extends Pick<Rs256Jws, 'kid' | 'signingInput' | 'signature'> {
   readonly unverified: JsonObject;
   readonly route: IssuerRoute;
-}
-
-interface KeySet {
-  readonly pool: string;
-  readonly jwksUri: string;
-  readonly cache: JwksCache;
 }
 
 /** Three base64url segments: ASCII only, so hashing it as UTF-8 (the cache key) or as ASCII (`at_hash`) is one hash. */
@@ -77,6 +66,8 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
   private readonly keySets: readonly KeySet[];
   private readonly routes: ReadonlyMap<string, IssuerRoute>;
   private readonly cache: VerifiedTokenCache<CacheEntry>;
+  /** Once the cache is full, a new token is cached on its second sight only. */
+  private readonly admission: SecondSightFilter;
   private readonly now: () => number;
   private readonly lastKeys: Record<TokenUseClaim, { token: string; key: string }> = {
     access: { token: '', key: '' },
@@ -93,6 +84,7 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     this.keySets = keySets;
     this.jwks = keySets[0].cache;
     this.cache = new VerifiedTokenCache(settings.tokenCacheSize);
+    this.admission = new SecondSightFilter(settings.tokenCacheSize);
   }
 
   /** Loads every pool's key set at start-up; a failure is logged, not fatal (requests retry after the cooldown). */
@@ -177,7 +169,7 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The claims of a token verified before, from the cache, with no I/O and no signature check;
-   * `undefined` when the token has to go through full verification (never seen, evicted, past its
+   * `undefined` when the token has to go through full verification (never seen, not admitted yet, evicted, past its
    * `exp`, or its key is no longer in the JWKS). Every hit of one cached token returns the same
    * deep-frozen claims object, so callers may key their own derived data on it (in a `WeakMap`).
    * @throws TokenInvalidError when the cached token is of the other use
@@ -279,11 +271,17 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
     return { kid, signingInput, signature, unverified, route: this.routeOf(unverified, label) };
   }
 
-  /** After the RS256 check: the claims are checked only once the signature holds, then cached under the probe's hash. */
+  /**
+   * After the RS256 check: the claims are checked only once the signature holds, then cached under
+   * the probe's hash. A full cache takes a token on its second sight only: a token sent once would
+   * evict one in use and leave an entry for the garbage collector to move.
+   */
   private accept(cacheKey: string, use: TokenUseClaim, jws: RoutedJws, key: crypto.KeyObject, signatureHolds: boolean): CognitoBaseClaims {
     if (!signatureHolds) throw new TokenInvalidError(`${tokenLabel(use)} signature is invalid`);
     const claims = jws.route.claims.check(jws.unverified, use, this.now());
-    if (cacheKey !== '') this.cache.set(cacheKey, { claims, kid: jws.kid, key, jwks: jws.route.jwks }, claims.exp * 1000);
+    if (cacheKey !== '' && (this.cache.size < this.settings.tokenCacheSize || this.admission.seenBefore(cacheKey))) {
+      this.cache.set(cacheKey, { claims, kid: jws.kid, key, jwks: jws.route.jwks }, claims.exp * 1000);
+    }
     return claims;
   }
 
@@ -298,32 +296,4 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
 /** A failure as a `CognitoAuthError`: anything else thrown while verifying is `token_invalid`. */
 function asTokenError(err: unknown, use: TokenUseClaim): CognitoAuthError {
   return err instanceof CognitoAuthError ? err : new TokenInvalidError(`${tokenLabel(use)} is invalid`);
-}
-
-/** One key set per pool (and per replica issuer), and the pool each accepted issuer leads to. */
-function buildRoutes(settings: CognitoAuthSettings, now: () => number): { routes: Map<string, IssuerRoute>; keySets: KeySet[] } {
-  const routes = new Map<string, IssuerRoute>();
-  const keySets: KeySet[] = [];
-  const keySet = (pool: string, jwksUri: string): JwksCache => {
-    const cache = new JwksCache({
-      jwksUri,
-      timeoutMs: settings.jwksTimeoutMs,
-      cooldownMs: settings.jwksRefetchCooldownMs,
-      retryAfterSeconds: settings.retryAfterSeconds,
-      now,
-    });
-    keySets.push({ pool, jwksUri, cache });
-    return cache;
-  };
-  for (const pool of poolsOf(settings)) {
-    const claims = new ClaimsChecker({
-      issuers: acceptedIssuers(pool),
-      clientIds: pool.clientIds,
-      clockToleranceSeconds: settings.clockToleranceSeconds,
-    });
-    const own = keySet(pool.name, pool.jwksUri);
-    for (const issuer of pool.issuers) routes.set(issuer, { pool: pool.name, jwks: own, claims });
-    for (const replica of pool.replicas) routes.set(replica.issuer, { pool: pool.name, jwks: keySet(pool.name, replica.jwksUri), claims });
-  }
-  return { routes, keySets };
 }

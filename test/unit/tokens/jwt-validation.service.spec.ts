@@ -260,13 +260,30 @@ describe('JwtValidationService', () => {
       expect(service.cachedClaims(tk.accessToken, 'access')).toBeUndefined();
     });
 
-    it('holds at most tokenCacheSize tokens, evicting the least recently used', async () => {
+    it('holds at most tokenCacheSize tokens; once full, a token seen twice evicts the least recently used', async () => {
       const small = await serviceFor(settingsFor(idp, { tokenCacheSize: 2 }), clock);
       const [a, b, c] = await Promise.all([issue(), issue(), issue()]);
-      for (const tk of [a, b, c]) await small.verifyAccessToken(tk.accessToken);
+      for (const tk of [a, b, c, c]) await small.verifyAccessToken(tk.accessToken);
       expect(small.cachedTokenCount).toBe(2);
       expect(small.cachedClaims(a.accessToken, 'access')).toBeUndefined();
+      expect(small.cachedClaims(b.accessToken, 'access')).toBeDefined();
       expect(small.cachedClaims(c.accessToken, 'access')).toBeDefined();
+    });
+
+    it('once full, a token sent once is verified in full but not cached, and evicts nothing', async () => {
+      const small = await serviceFor(settingsFor(idp, { tokenCacheSize: 2 }), clock);
+      const [a, b] = await Promise.all([issue(), issue()]);
+      for (const tk of [a, b]) await small.verifyAccessToken(tk.accessToken);
+      const once = await Promise.all(Array.from({ length: 50 }, () => issue()));
+      for (const tk of once)
+        await expect(small.verifyAccessToken(tk.accessToken)).resolves.toMatchObject({ sub: payloadOf(tk.accessToken).sub });
+      expect(small.cachedTokenCount).toBe(2);
+      expect(small.cachedClaims(a.accessToken, 'access')).toBeDefined();
+      expect(small.cachedClaims(b.accessToken, 'access')).toBeDefined();
+      for (const tk of once) expect(small.cachedClaims(tk.accessToken, 'access')).toBeUndefined();
+      // Not cached is not trusted: a token sent once is checked again in full on its second sight.
+      const forged = `${once[0].accessToken.slice(0, once[0].accessToken.lastIndexOf('.'))}.${b.accessToken.split('.')[2]}`;
+      await expect(small.verifyAccessToken(forged)).rejects.toEqual(code('token_invalid'));
     });
 
     it('caches nothing with tokenCacheSize 0', async () => {
