@@ -47,15 +47,16 @@ function inProcess(micro: readonly GuardMicroResult[]): Target[] {
   for (const mode of ['access', 'id+access']) {
     const guard = at('CognitoGuard', mode, 'new');
     const bare = at('bare RS256 crypto.verify', mode, 'new');
-    const name = `in-process, new token, ${mode}: the guard's cost (minus the true-guard's)`;
+    const name = `in-process, new token, ${mode}: the guard's cost and the bare check's (each minus the true-guard's)`;
     const cost = (guard?.ns ?? 0) - noop;
+    const bareCost = (bare?.ns ?? 0) - noop;
     out.push(
       guard && bare
         ? {
             name,
             target: `≤ 1.5 × the bare RS256 check (${mode === 'access' ? 'one' : 'two'} signature${mode === 'access' ? '' : 's'})`,
-            measured: `${f2(cost / bare.ns)} × (${Math.round(cost)} vs ${bare.ns} ns; CPU ${guard.cpuNs} vs ${bare.cpuNs} ns; rounds ${guard.nsMin}–${guard.nsMax} / ${bare.nsMin}–${bare.nsMax})`,
-            met: cost <= 1.5 * bare.ns,
+            measured: `${f2(cost / bareCost)} × (${Math.round(cost)} vs ${Math.round(bareCost)} ns; CPU ${guard.cpuNs} vs ${bare.cpuNs} ns; rounds ${guard.nsMin}–${guard.nsMax} / ${bare.nsMin}–${bare.nsMax})`,
+            met: cost <= 1.5 * bareCost,
           }
         : none(name, '≤ 1.5 × the bare RS256 check'),
     );
