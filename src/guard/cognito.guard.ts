@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthResult, TokenUse } from '../auth/authenticator.types.js';
+import { isPromiseLike } from '../auth/maybe-async.js';
 import { CognitoAuthenticator } from '../auth/cognito.authenticator.js';
 import { COGNITO_AUTH_SETTINGS } from '../cognito-auth.constants.js';
 import { CognitoContexts } from '../contexts/cognito-contexts.js';
@@ -109,23 +110,23 @@ export class CognitoGuard implements CanActivate {
 
   /**
    * The app's `validate(tokens, info)` hook, run after verification and before user sync on every
-   * call; false or a throw is 403 `forbidden_claims`.
+   * call; false or a throw is 403 `forbidden_claims`. A hook that answers at once keeps the request
+   * on the synchronous path (no promise); one that returns a promise is waited for.
    */
-  protected async validateClaims(tokens: VerifiedTokens, context: ExecutionContext): Promise<void> {
+  protected validateClaims(tokens: VerifiedTokens, context: ExecutionContext): void | Promise<void> {
     const validate = this.settings.validate;
     if (!validate) return;
-    let ok: boolean;
+    let verdict: boolean | Promise<boolean>;
     try {
-      ok =
-        (await validate(tokens, {
-          contextType: context.getType<string>(),
-          handler: context.getHandler(),
-          controller: context.getClass(),
-        })) === true;
+      verdict = validate(tokens, { contextType: context.getType<string>(), handler: context.getHandler(), controller: context.getClass() });
     } catch {
-      ok = false;
+      throw new ForbiddenClaimsError();
     }
-    if (!ok) throw new ForbiddenClaimsError();
+    const judge = (ok: unknown): void => {
+      if (ok !== true) throw new ForbiddenClaimsError();
+    };
+    if (!isPromiseLike(verdict)) return judge(verdict);
+    return Promise.resolve(verdict).then(judge, () => judge(false));
   }
 
   /** Checks the rules that need the verified caller; throws a 403 `CognitoAuthError` when one fails. */

@@ -93,6 +93,46 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard answers synchronously when nothing w
     expect(lastAnswer(spied)).toEqual({ type: 'return', value: true });
   });
 
+  describe('with a validate hook', () => {
+    /** "ok" in, "no" false, "boom" throws; "later" answers true after a wait. */
+    const validate = (tokens: { access?: { sub: string } }) => {
+      const sub = tokens.access?.sub ?? '';
+      if (sub.startsWith('boom')) throw new Error('lookup failed');
+      if (sub.startsWith('later')) return Promise.resolve(true);
+      return sub.startsWith('ok');
+    };
+
+    it('a hook that answers at once keeps the plain true; one that returns a promise is waited for', async () => {
+      const spied = await appWith({ validate });
+      await request(spied.t.server)
+        .get('/t/me')
+        .set(pairOf(await issue({ sub: 'ok-1' })))
+        .expect(200);
+      expect(lastAnswer(spied)).toEqual({ type: 'return', value: true });
+      await request(spied.t.server)
+        .get('/t/me')
+        .set(pairOf(await issue({ sub: 'later-2' })))
+        .expect(200);
+      const waited = lastAnswer(spied);
+      expect(waited.value).toBeInstanceOf(Promise);
+      await expect(waited.value).resolves.toBe(true);
+    });
+
+    it('false or a throw at once is 403 forbidden_claims, as a rejected promise, nothing of the error leaked', async () => {
+      const spied = await appWith({ validate });
+      for (const sub of ['no-1', 'boom-1']) {
+        const res = await request(spied.t.server)
+          .get('/t/me')
+          .set(pairOf(await issue({ sub })));
+        expect({ sub, status: res.status, code: res.body.code }).toEqual({ sub, status: 403, code: 'forbidden_claims' });
+        expect(res.text).not.toContain('lookup failed');
+        const answer = lastAnswer(spied);
+        expect(answer.value).toBeInstanceOf(Promise);
+        await expect(answer.value).rejects.toMatchObject({ code: 'forbidden_claims' });
+      }
+    });
+  });
+
   describe('with user sync on', () => {
     let db: TestDatabase;
     beforeAll(async () => {
