@@ -3,6 +3,8 @@
  * plain-text tables (stdout) and markdown (bench/results/latest.md, for the README).
  */
 import type { GuardMicroRun } from './in-process.js';
+import { instancesTable } from './instances-report.js';
+import type { InstancesResult } from './instances.js';
 import type { BurstResult, RunResult } from './load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
@@ -64,6 +66,8 @@ export interface BenchResults {
   readonly guardMicro: GuardMicroRun;
   readonly micro: { pool: number; msPerMeasurement: number; results: readonly MicroResult[] } | { error: string };
   readonly memory: readonly (MemoryResult | { tokenCacheSize: number; error: string })[];
+  /** The three-instance specs (Redis, PostgreSQL): their figures and how their tests ended. */
+  readonly instances: InstancesResult;
   readonly server: Record<string, unknown>;
   readonly targets: readonly Target[];
   readonly notes: readonly string[];
@@ -155,6 +159,8 @@ function tables(res: BenchResults): Table[] {
       fmt(s.p99, 0),
     ]),
   });
+  const instances = instancesTable(res.instances);
+  if (instances) out.push(instances);
   if ('results' in res.micro) {
     out.push({
       title: `Verification micro-benchmark: access tokens per second (pool of ${fmt(res.micro.pool)} distinct tokens, ${res.micro.msPerMeasurement} ms per figure)`,

@@ -4,8 +4,8 @@
  * This process is the driver: it runs the TestIdentityProvider (JWKS + Cognito refresh endpoint,
  * the counters), mints the tokens, creates the PostgreSQL database, forks the bench apps
  * (bench/server.ts, Express and Fastify) and loads them with autocannon, then forks the in-process
- * measures, prints the tables and the targets, and writes bench/results/<date>.json, latest.json,
- * latest.md.
+ * measures and the three-instance specs (Redis, PostgreSQL; instances.ts), prints the tables and
+ * the targets, and writes bench/results/<date>.json, latest.json, latest.md.
  *
  * Environment:
  *   BENCH_QUICK=1         smoke run (1 s per route, 2 rounds, small pools)
@@ -15,26 +15,27 @@
  *   BENCH_DISTINCT=10000  requests per route per round with new tokens
  *   BENCH_MEMORY_TOKENS=100000  cached tokens for the memory measurement
  *   BENCH_ROUTES=/baseline,/access   only these routes (ids as in the tables) in the rounds
- *   BENCH_PHASES=steady,distinct,storms,cold,guard,micro,memory   a subset of the phases
+ *   BENCH_PHASES=steady,distinct,storms,cold,guard,micro,memory,instances   a subset of the phases
  *   BENCH_NO_WRITE=1      print only, write nothing under bench/results/
+ *   NCA_BENCH_ROUNDS NCA_BENCH_DURATION  the instances phase's hot-path rounds and seconds
+ *                         (default BENCH_ROUNDS rounded up to even, BENCH_DURATION)
+ *   REDIS_URL             Redis of the instances phase (default redis://127.0.0.1:6379)
  *   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE  PostgreSQL (as test/support/databases.ts;
  *                         default 127.0.0.1:5432, postgres, admin database "test")
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { IssuedTokens, TestIdentityProvider } from '../src/testing/index.js';
 import { issue, mintMany, round, startIdp, within } from './common.js';
 import { fillCaches, type HttpBench, newTokenLoad, repeatedLoad, rounds, selfCheck, summariseAll, warmUp } from './http-phases.js';
 import { guardMicro, type GuardMicroRun, memory as memoryPhase, verifierMicro } from './in-process.js';
+import { type InstancesResult, instancesPhase } from './instances.js';
 import type { MemoryResult } from './memory.js';
 import { BenchServer, children } from './processes.js';
-import { type BenchResults, renderMarkdown, renderText, type RouteSummary, type StormResult } from './report.js';
+import { type BenchResults, renderText, type RouteSummary, type StormResult } from './report.js';
 import { ROUTES, type RouteDef, type ServerName } from './routes.js';
+import { gitInfo, NOTES, pgAdmin, pgAdminConfig, removeSqlite, writeResults } from './run-support.js';
 import { coldStarts, LOGIN_USERS, STORM_SIZES, storms as stormPhase } from './storms.js';
 import { evaluate } from './targets.js';
 
@@ -58,13 +59,10 @@ const MICRO_MS = QUICK ? 300 : 1500;
 const MICRO_POOL = QUICK ? 500 : 2000;
 const GUARD_NEW = QUICK ? 500 : 2000;
 const GUARD_REPEATED = QUICK ? 5000 : 20_000;
-const PHASES = new Set((env.BENCH_PHASES || 'steady,distinct,storms,cold,guard,micro,memory').split(',').map((x) => x.trim()));
+const PHASES = new Set((env.BENCH_PHASES || 'steady,distinct,storms,cold,guard,micro,memory,instances').split(',').map((x) => x.trim()));
 const ONLY_ROUTES = env.BENCH_ROUTES ? new Set(env.BENCH_ROUTES.split(',').map((x) => x.trim())) : undefined;
 const PARTIAL = env.BENCH_PHASES !== undefined || ONLY_ROUTES !== undefined;
 const HTTP = ['steady', 'distinct', 'storms', 'cold'].some((p) => PHASES.has(p));
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const resultsDir = join(repoRoot, 'bench', 'results');
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -75,41 +73,6 @@ function log(message: string): void {
 /** The PostgreSQL database to drop and the SQLite files to delete if the bench is interrupted. */
 let pgToDrop: string | undefined;
 let sqliteToDelete: string | undefined;
-
-function removeSqlite(file: string): Promise<unknown> {
-  return Promise.all(['', '-nocache'].flatMap((f) => ['', '-wal', '-shm', '-journal'].map((s) => rm(file + f + s, { force: true }))));
-}
-
-function pgAdminConfig() {
-  return {
-    host: env.PGHOST ?? '127.0.0.1',
-    port: Number(env.PGPORT ?? 5432),
-    user: env.PGUSER ?? 'postgres',
-    password: env.PGPASSWORD ?? undefined,
-    database: env.PGDATABASE ?? 'test',
-  };
-}
-
-async function pgAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ ...pgAdminConfig(), connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function gitInfo(): { gitHead: string; srcDirty: boolean } {
-  try {
-    const gitHead = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
-    return { gitHead, srcDirty: dirty };
-  } catch {
-    return { gitHead: 'unknown', srcDirty: true };
-  }
-}
 
 // ---------------------------------------------------------------------------------- HTTP
 
@@ -209,48 +172,26 @@ async function httpPhases(idp: TestIdentityProvider, notes: string[]): Promise<H
 
 // ------------------------------------------------------------------------------------ main
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
-  const loadStart = loadavg();
-  const notes: string[] = [];
-  let failed = false;
-  log(
-    `quick=${QUICK} duration=${DURATION_S}s rounds=${ROUNDS} connections=${CONNECTIONS} distinct=${DISTINCT} memoryTokens=${MEMORY_TOKENS} phases=${[...PHASES].join(',')}`,
-  );
-
-  let http: HttpResults = { steady: [], distinct: [], storms: [], server: {} };
-  if (HTTP) {
-    const idp = await startIdp();
-    try {
-      http = await httpPhases(idp, notes);
-    } catch (err) {
-      failed = true;
-      notes.push(`HTTP phase failed: ${(err as Error).message.split('\n')[0]}`);
-      log(`HTTP phase failed: ${(err as Error).stack ?? err}`);
-    } finally {
-      await idp.close();
-    }
-  }
+/** The child-process phases: the guard measure, the verifier micro-benchmark, memory and the three instances. */
+async function childPhases(notes: string[]) {
   const guard: GuardMicroRun = PHASES.has('guard') ? await guardMicro(ROUNDS, GUARD_NEW, GUARD_REPEATED, log) : { error: 'not run' };
   const micro = PHASES.has('micro') ? await verifierMicro(MICRO_MS, MICRO_POOL, log) : { error: 'not run' };
   const memory: (MemoryResult | { tokenCacheSize: number; error: string })[] = PHASES.has('memory')
     ? await memoryPhase(MEMORY_TOKENS, log)
     : [];
-  if ((PHASES.has('guard') && 'error' in guard) || (PHASES.has('micro') && 'error' in micro) || memory.some((m) => 'error' in m))
-    failed = true;
+  const instances: InstancesResult = PHASES.has('instances')
+    ? await instancesPhase({ rounds: ROUNDS, durationS: DURATION_S, log })
+    : { error: 'not run' };
+  let failed = (PHASES.has('guard') && 'error' in guard) || (PHASES.has('micro') && 'error' in micro) || memory.some((m) => 'error' in m);
+  // The instance specs failing, or not running, fails the command too (after everything is printed).
+  if (PHASES.has('instances') && ('error' in instances || !instances.passed)) failed = true;
+  if (!('error' in instances)) notes.push(...instances.problems.map((p) => `three instances: ${p}`));
+  return { guard, micro, memory, instances, failed };
+}
 
-  const targets = evaluate({
-    steady: http.steady,
-    distinct: http.distinct,
-    storms: http.storms,
-    memory,
-    guardMicro: 'results' in guard ? guard.results : undefined,
-    memoryTokens: MEMORY_TOKENS,
-    loginUsers: LOGIN_USERS,
-  });
-  notes.push(...NOTES(cpus().length));
-  const results: BenchResults = {
-    date: new Date().toISOString(),
+/** The machine, the library and the settings of this run, for the result document. */
+function runInfo(loadStart: number[], instances: InstancesResult): Pick<BenchResults, 'machine' | 'library' | 'config'> {
+  return {
     machine: {
       node: process.version,
       cpus: cpus().length,
@@ -273,51 +214,65 @@ async function main(): Promise<void> {
       ...STORM_SIZES,
       memoryTokens: MEMORY_TOKENS,
       pgPoolSize: 10,
+      instancesHotPath: 'error' in instances ? undefined : { rounds: instances.hotPathRounds, durationS: instances.hotPathDurationS },
     },
+  };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const loadStart = loadavg();
+  const notes: string[] = [];
+  let failed = false;
+  log(
+    `quick=${QUICK} duration=${DURATION_S}s rounds=${ROUNDS} connections=${CONNECTIONS} distinct=${DISTINCT} memoryTokens=${MEMORY_TOKENS} phases=${[...PHASES].join(',')}`,
+  );
+
+  let http: HttpResults = { steady: [], distinct: [], storms: [], server: {} };
+  if (HTTP) {
+    const idp = await startIdp();
+    try {
+      http = await httpPhases(idp, notes);
+    } catch (err) {
+      failed = true;
+      notes.push(`HTTP phase failed: ${(err as Error).message.split('\n')[0]}`);
+      log(`HTTP phase failed: ${(err as Error).stack ?? err}`);
+    } finally {
+      await idp.close();
+    }
+  }
+  const { guard, micro, memory, instances, failed: childFailed } = await childPhases(notes);
+  const targets = evaluate({
+    steady: http.steady,
+    distinct: http.distinct,
+    storms: http.storms,
+    memory,
+    guardMicro: 'results' in guard ? guard.results : undefined,
+    instances,
+    memoryTokens: MEMORY_TOKENS,
+    loginUsers: LOGIN_USERS,
+  });
+  notes.push(...NOTES(cpus().length, CACHE_SIZE));
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    ...runInfo(loadStart, instances),
     steady: http.steady,
     distinct: http.distinct,
     storms: http.storms,
     guardMicro: guard,
     micro,
     memory,
+    instances,
     server: http.server,
     targets,
     notes,
     durationS: Math.round((performance.now() - t0) / 1000),
   };
   process.stdout.write(`${renderText(results)}\n\nTotal ${results.durationS} s.\n`);
-  if (env.BENCH_NO_WRITE !== '1' && !PARTIAL) await writeResults(results);
+  if (env.BENCH_NO_WRITE !== '1' && !PARTIAL) await writeResults(results, QUICK);
   // Missed targets are reported, not failed; a phase that could not run fails the command.
-  process.exit(failed ? 1 : 0);
+  process.exit(failed || childFailed ? 1 : 0);
 }
-
-async function writeResults(results: BenchResults): Promise<void> {
-  await mkdir(resultsDir, { recursive: true });
-  const stamp = results.date.replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(results, null, 2)}\n`;
-  const files: [string, string][] = [
-    [`${stamp}${QUICK ? '-quick' : ''}.json`, json],
-    ['latest.json', json],
-    ['latest.md', renderMarkdown(results)],
-  ];
-  for (const [name, content] of files) {
-    const tmp = join(resultsDir, `${name}.tmp`);
-    await writeFile(tmp, content);
-    await rename(tmp, join(resultsDir, name));
-  }
-  process.stdout.write(`Written: bench/results/${files[0][0]}, latest.json, latest.md\n`);
-}
-
-const NOTES = (cores: number): string[] => [
-  "Tokens: minted by the TestIdentityProvider with the AWS-shaped issuer https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BenchPool1 (claim override), so aws-jwt-verify's CognitoJwtVerifier runs as shipped (its fetcher is pointed at the local provider); every verifier checks that issuer, RS256, token_use access and the client id.",
-  `Before the rounds every CognitoGuard route's verified-token cache is filled to ${CACHE_SIZE.toLocaleString('en-US')} entries (the default tokenCacheSize) with other tokens, so a hit and an eviction cost what they cost on a server that has seen many users; the user sync routes then hold ${(CACHE_SIZE / 2).toLocaleString('en-US')} users.`,
-  '/noop-guard is a diagnostic: a guard whose canActivate returns true, the floor any Nest guard pays. /rs256 and /rs256-pair are the yardstick: a guard doing nothing but the bare RS256 check (node:crypto) of the access token, or of both tokens.',
-  "Ratios are medians of per-round ratios (each route against its baseline in the same round: /baseline on Express, fastify /baseline on Fastify, the unguarded `{ open }` query for GraphQL). Spread: half the min–max range over the rounds, in % of the median. Server CPU µs/req: CPU time of the server process (all threads, libuv's pool included) over the responses; where a spread exceeds 10 %, the targets are judged by it. autocannon and the servers share the " +
-    cores +
-    ' cores.',
-  "/sync-* routes: tokenUse id+access, the library's CognitoUser entity, default mapping {sub, email}, updateOnLogin on; /sync-sqlite and /sync-postgres as shipped (users.cacheTtlSeconds 5), /sync-sqlite-nocache with users.cacheTtlSeconds 0. SQL/req: statements the DataSource ran per response.",
-  'Storms: one socket per request, all sent at once. Cold start: a fresh server process per route, the burst sent as soon as it listens; CognitoAuthModule loads the JWKS during start-up (before listening), the peers on their first request. New signing key: the provider rotates its key (the old one stays published) and every token of the burst carries the new kid.',
-];
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

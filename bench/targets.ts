@@ -6,6 +6,8 @@
  */
 import { median } from './common.js';
 import type { GuardMicroResult } from './guard-micro.js';
+import { instanceTargets } from './instances-report.js';
+import type { InstancesResult } from './instances.js';
 import type { MemoryResult } from './memory.js';
 import type { RouteSummary, StormResult, Target } from './report.js';
 import { PEERS } from './routes.js';
@@ -253,6 +255,7 @@ export function evaluate(input: {
   storms: readonly StormResult[];
   memory: readonly (MemoryResult | { tokenCacheSize: number; error: string })[];
   guardMicro: readonly GuardMicroResult[] | undefined;
+  instances: InstancesResult;
   memoryTokens: number;
   loginUsers: number;
 }): Target[] {
@@ -262,12 +265,7 @@ export function evaluate(input: {
     ...(input.guardMicro ? inProcess(input.guardMicro) : [none('in-process guard measures', 'see the issue')]),
     ...newTokens(d, input.guardMicro),
     ...repeated(s, d),
-    {
-      name: 'three instances (refresh storm Cognito calls; logout propagation time; Redis on vs off, repeated-token ratio)',
-      target: 'as the shared-state issue states',
-      measured: 'placeholder: measured by the shared-state bench (issue "Several instances behave as one"), filled in from its results',
-      met: null,
-    },
+    ...instanceTargets(input.instances),
     ...stormsAndMemory(input.storms, input.memory, input.memoryTokens, input.loginUsers),
   ];
 }

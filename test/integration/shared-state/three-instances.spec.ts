@@ -2,7 +2,8 @@
  * Three app instances behave as one: separate Nest apps (nothing shared in memory, shown below),
  * each on its own port, on one PostgreSQL database, one TestIdentityProvider and the shared Redis
  * (a unique key prefix per run, deleted afterwards). No sleeps: Cognito calls are counted and
- * conditions polled; the revocation delay is measured and printed, never asserted.
+ * conditions polled; the revocation delay and the storms' times are measured and printed as
+ * `[figure]` lines (read by `npm run bench`), never asserted.
  */
 import { performance } from 'node:perf_hooks';
 import request from 'supertest';
@@ -37,6 +38,21 @@ function storm(instances: readonly Instance[], count: number, path: string, head
   );
 }
 
+/**
+ * The `[figure]` line of one storm: the time runs from sending the first request to the last
+ * answer, and includes holding Cognito's answer until every instance has its refresh in flight.
+ */
+function printStormFigure(label: string, instances: number, calls: number, answers: readonly { res: { status: number } }[], sent: number) {
+  const allAnsweredMs = performance.now() - sent;
+  const statuses = new Map<number, number>();
+  for (const { res } of answers) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+  const counted = [...statuses].map(([status, n]) => `${status}×${n}`).join(' ');
+  process.stderr.write(
+    `[figure] refresh storm (${label}): ${answers.length} requests over ${instances} instances, ${calls} Cognito call(s), ` +
+      `statuses ${counted}, all answered in ${allAnsweredMs.toFixed(1)} ms\n`,
+  );
+}
+
 const closeAll = (instances: readonly Instance[]) => Promise.all(instances.map((i) => i.app.close()));
 
 describe('three instances on shared Redis', () => {
@@ -59,7 +75,7 @@ describe('three instances on shared Redis', () => {
   describe.each([
     ['REFRESH_TOKEN_AUTH', false],
     ['refresh-token rotation', true],
-  ])('a refresh storm (%s)', (_label, rotation) => {
+  ])('a refresh storm (%s)', (label, rotation) => {
     let instances: Instance[];
     beforeAll(async () => {
       instances = await startInstances(['A', 'B', 'C'], { ...base(), auth: { refreshTokenRotation: rotation } });
@@ -69,6 +85,7 @@ describe('three instances on shared Redis', () => {
     it(`${STORM} requests over 3 instances: one Cognito call, all 200, every instance hands out the same pair`, async () => {
       const expired = await idp.issueTokens({ expiresInSeconds: -60 });
       const release = front.hold();
+      const sent = performance.now();
       const pending = storm(instances, STORM, '/t/claims', seedHeaders(expired));
       try {
         // Every instance has its refresh in flight (one holds the lock and waits at Cognito, the
@@ -81,6 +98,8 @@ describe('three instances on shared Redis', () => {
         release();
       }
       const answers = await pending;
+      // Printed before the assertions, so a miss shows its figures too (`npm run bench` reads this line).
+      printStormFigure(label, instances.length, idp.stats.initiateAuth + idp.stats.getTokensFromRefreshToken, answers, sent);
 
       expect(answers.map((a) => a.res.status)).toEqual(Array(STORM).fill(200));
       expect(idp.stats.initiateAuth + idp.stats.getTokensFromRefreshToken).toBe(1);
