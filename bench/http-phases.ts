@@ -91,12 +91,21 @@ export function repeatedLoad(tokens: IssuedTokens, seconds: number, connections:
   return (url, route) => steady(url, headersFor(route, tokens), seconds, connections, route.shape);
 }
 
-/** The new-token load: `amount` requests, each with a token set of round r's pool never sent to the route before. */
-export function newTokenLoad(pools: readonly (readonly IssuedTokens[])[], amount: number, connections: number): Load {
+/**
+ * The new-token load: `amount` requests, each with a token set of round r's pool never sent to the
+ * route's cache before; GraphQL routes (which share their app's cache with /access) take theirs
+ * from `graphqlPools`.
+ */
+export function newTokenLoad(
+  pools: readonly (readonly IssuedTokens[])[],
+  amount: number,
+  connections: number,
+  graphqlPools: readonly (readonly IssuedTokens[])[] = [],
+): Load {
   return (url, route, r) =>
     distinct(
       url,
-      pools[r].map((t) => headersFor(route, t)),
+      (route.path === '/graphql' && graphqlPools[r] ? graphqlPools[r] : pools[r]).map((t) => headersFor(route, t)),
       amount,
       connections,
       route.shape,
