@@ -140,6 +140,7 @@ export function summarise(route: RouteDef, runs: readonly RunResult[], baseline:
   const rps = runs.map((r) => r.rps);
   const med = median(rps);
   const cpu = (r: RunResult): number => r.serverCpuUsPerRequest ?? Number.NaN;
+  const user = (r: RunResult): number => r.serverUserCpuUsPerRequest ?? Number.NaN;
   return {
     path: route.id,
     label: route.label,
@@ -154,6 +155,8 @@ export function summarise(route: RouteDef, runs: readonly RunResult[], baseline:
     serverCpuUsPerRequest: round(median(runs.map(cpu)), 1),
     cpuRatioToBaseline: round(median(runs.map((r, i) => cpu(baseline[i]) / cpu(r))), 3),
     cpuOverBaselineUs: round(median(runs.map((r, i) => cpu(r) - cpu(baseline[i]))), 1),
+    userCpuUsPerRequest: round(median(runs.map(user)), 1),
+    userCpuOverBaselineUs: round(median(runs.map((r, i) => user(r) - user(baseline[i]))), 1),
     gcUsPerRequest: round(median(runs.map((r) => r.serverGcUsPerRequest ?? Number.NaN)), 1),
     ...(runs[0]?.sqlPerRequest !== undefined ? { sqlPerRequest: round(median(runs.map((r) => r.sqlPerRequest ?? Number.NaN)), 3) } : {}),
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),

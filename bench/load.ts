@@ -23,6 +23,12 @@ export interface RunResult {
   readonly errors: number;
   /** CPU time of the server process (all its threads) per response, µs. */
   readonly serverCpuUsPerRequest?: number;
+  /**
+   * The same, user time only: without the kernel's share, which on loopback includes part of the
+   * load generator's TCP work (a response's `writev` runs the receiving side's stack) and moves
+   * with how the two processes interleave. A guard's own work is all user time.
+   */
+  readonly serverUserCpuUsPerRequest?: number;
   /** Time the server spent in garbage collection per response, µs (part of the CPU time). */
   readonly serverGcUsPerRequest?: number;
   /** User sync routes: SQL statements the DataSource ran per response. */

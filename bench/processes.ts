@@ -102,8 +102,8 @@ export class BenchServer {
     return reply;
   }
 
-  /** CPU time (user + system, all threads) the server process has used, µs, and SQL statements run per DataSource. */
-  async counters(): Promise<{ cpuUs: number; gcUs: number; queries: Record<string, number> }> {
+  /** CPU time (user + system, and user alone; all threads) the server process has used, µs, and SQL statements run per DataSource. */
+  async counters(): Promise<{ cpuUs: number; userUs: number; gcUs: number; queries: Record<string, number> }> {
     const reply = waitFor<Extract<ServerMessage, { type: 'cpu' }>>(this.child, 'cpu', 15_000, 'server cpu');
     this.child.send({ type: 'cpu' });
     return reply;
@@ -125,6 +125,7 @@ export class BenchServer {
     return {
       ...res,
       serverCpuUsPerRequest: round((after.cpuUs - before.cpuUs) / n, 1),
+      serverUserCpuUsPerRequest: round((after.userUs - before.userUs) / n, 1),
       serverGcUsPerRequest: round((after.gcUs - before.gcUs) / n, 1),
       ...(database ? { sqlPerRequest: round(((after.queries[database] ?? 0) - (before.queries[database] ?? 0)) / n, 3) } : {}),
     };

@@ -31,6 +31,10 @@ export interface RouteSummary {
   readonly cpuRatioToBaseline: number;
   /** Median over the rounds of (this route's CPU per response − its baseline's), µs: what the guard adds. */
   readonly cpuOverBaselineUs: number;
+  /** Median over the rounds of the server's user CPU time per response (no kernel time), µs. */
+  readonly userCpuUsPerRequest?: number;
+  /** Median over the rounds of (this route's user CPU per response − its baseline's), µs. */
+  readonly userCpuOverBaselineUs?: number;
   /** Median over the rounds of the server's garbage-collection time per response, µs. */
   readonly gcUsPerRequest: number;
   /** User sync routes: median SQL statements per response. */
@@ -94,10 +98,12 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
       'server CPU µs/req',
       '× baseline by CPU',
       'CPU µs over baseline',
+      'user CPU µs over baseline',
+      'GC µs/req',
       'SQL/req',
       'non-2xx',
     ],
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: routes.map((r) => [
       r.path,
       r.label,
@@ -109,6 +115,7 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
       fmt(r.serverCpuUsPerRequest, 0),
       fmt(r.cpuRatioToBaseline, 2),
       r.cpuOverBaselineUs === 0 ? '' : fmt(r.cpuOverBaselineUs, 0),
+      r.userCpuOverBaselineUs === undefined || r.userCpuOverBaselineUs === 0 ? '' : fmt(r.userCpuOverBaselineUs, 0),
       fmt(r.gcUsPerRequest, 1),
       r.sqlPerRequest === undefined ? '' : fmt(r.sqlPerRequest, 2),
       String(r.non2xx + r.errors),

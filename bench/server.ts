@@ -88,7 +88,7 @@ export interface ServerConfig {
 /** Messages the server sends its parent. */
 export type ServerMessage =
   | { type: 'ready'; port: number; routes: string[]; startupMs: number }
-  | { type: 'cpu'; cpuUs: number; gcUs: number; queries: Record<string, number> }
+  | { type: 'cpu'; cpuUs: number; userUs: number; gcUs: number; queries: Record<string, number> }
   | { type: 'mark'; monotonicUs: number }
   | {
       type: 'info';
@@ -296,7 +296,13 @@ function onMessages(app: INestApplication, scopes: Type[]): void {
       send({ type: 'mark', monotonicUs: Number(process.hrtime.bigint() / 1000n) });
     } else if (msg.type === 'cpu') {
       const { user, system } = process.cpuUsage();
-      send({ type: 'cpu', cpuUs: user + system, gcUs, queries: Object.fromEntries([...counters].map(([k, v]) => [k, v.queries])) });
+      send({
+        type: 'cpu',
+        cpuUs: user + system,
+        userUs: user,
+        gcUs,
+        queries: Object.fromEntries([...counters].map(([k, v]) => [k, v.queries])),
+      });
     } else if (msg.type === 'info') {
       void (async () => {
         const rows: Record<string, number> = {};
