@@ -124,7 +124,7 @@ export async function rounds(
   for (let r = 0; r < count; r++) {
     for (const route of order(routes, r, count)) {
       const server = serverOf(bench, route);
-      const res = await server.measured(() => load(server.base + route.path, route, r), route.database);
+      const res = await server.measured(() => load(server.base + route.path, route, r), route.database, route.path);
       runs.get(route.id)!.push(res);
       const sql = res.sqlPerRequest !== undefined ? ` ${res.sqlPerRequest} SQL/req` : '';
       bench.log(
@@ -157,6 +157,7 @@ export function summarise(route: RouteDef, runs: readonly RunResult[], baseline:
     cpuOverBaselineUs: round(median(runs.map((r, i) => cpu(r) - cpu(baseline[i]))), 1),
     userCpuUsPerRequest: round(median(runs.map(user)), 1),
     userCpuOverBaselineUs: round(median(runs.map((r, i) => user(r) - user(baseline[i]))), 1),
+    ...(runs[0]?.guardMedianNs !== undefined ? { guardMedianNs: round(median(runs.map((r) => r.guardMedianNs ?? Number.NaN))) } : {}),
     gcUsPerRequest: round(median(runs.map((r) => r.serverGcUsPerRequest ?? Number.NaN)), 1),
     ...(runs[0]?.sqlPerRequest !== undefined ? { sqlPerRequest: round(median(runs.map((r) => r.sqlPerRequest ?? Number.NaN)), 3) } : {}),
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),

@@ -29,6 +29,9 @@ export interface RunResult {
    * with how the two processes interleave. A guard's own work is all user time.
    */
   readonly serverUserCpuUsPerRequest?: number;
+  /** Timed guards: median wall time of the route's synchronous `canActivate` calls in the run, ns, and how many there were. */
+  readonly guardMedianNs?: number;
+  readonly guardSyncCalls?: number;
   /** Time the server spent in garbage collection per response, µs (part of the CPU time). */
   readonly serverGcUsPerRequest?: number;
   /** User sync routes: SQL statements the DataSource ran per response. */

@@ -103,7 +103,7 @@ export class BenchServer {
   }
 
   /** CPU time (user + system, and user alone; all threads) the server process has used, µs, and SQL statements run per DataSource. */
-  async counters(): Promise<{ cpuUs: number; userUs: number; gcUs: number; queries: Record<string, number> }> {
+  async counters(): Promise<Extract<ServerMessage, { type: 'cpu' }>> {
     const reply = waitFor<Extract<ServerMessage, { type: 'cpu' }>>(this.child, 'cpu', 15_000, 'server cpu');
     this.child.send({ type: 'cpu' });
     return reply;
@@ -116,8 +116,11 @@ export class BenchServer {
     return (await reply).monotonicUs;
   }
 
-  /** Runs a load and adds the server's CPU time and SQL statements per response to its result. */
-  async measured(load: () => Promise<RunResult>, database?: string): Promise<RunResult> {
+  /**
+   * Runs a load and adds the server's CPU time and SQL statements per response to its result, and
+   * the median time of the route's synchronous `canActivate` calls (timed guards only).
+   */
+  async measured(load: () => Promise<RunResult>, database?: string, path?: string): Promise<RunResult> {
     const before = await this.counters();
     const res = await load();
     const after = await this.counters();
@@ -126,6 +129,7 @@ export class BenchServer {
       ...res,
       serverCpuUsPerRequest: round((after.cpuUs - before.cpuUs) / n, 1),
       serverUserCpuUsPerRequest: round((after.userUs - before.userUs) / n, 1),
+      ...(path && after.guards[path] ? { guardMedianNs: after.guards[path].medianNs, guardSyncCalls: after.guards[path].calls } : {}),
       serverGcUsPerRequest: round((after.gcUs - before.gcUs) / n, 1),
       ...(database ? { sqlPerRequest: round(((after.queries[database] ?? 0) - (before.queries[database] ?? 0)) / n, 3) } : {}),
     };

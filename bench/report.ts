@@ -35,6 +35,8 @@ export interface RouteSummary {
   readonly userCpuUsPerRequest?: number;
   /** Median over the rounds of (this route's user CPU per response − its baseline's), µs. */
   readonly userCpuOverBaselineUs?: number;
+  /** Timed guards: median over the rounds of the median wall time of a synchronous `canActivate`, ns. */
+  readonly guardMedianNs?: number;
   /** Median over the rounds of the server's garbage-collection time per response, µs. */
   readonly gcUsPerRequest: number;
   /** User sync routes: median SQL statements per response. */
@@ -99,11 +101,12 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
       '× baseline by CPU',
       'CPU µs over baseline',
       'user CPU µs over baseline',
+      'canActivate µs (median)',
       'GC µs/req',
       'SQL/req',
       'non-2xx',
     ],
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     rows: routes.map((r) => [
       r.path,
       r.label,
@@ -116,6 +119,7 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
       fmt(r.cpuRatioToBaseline, 2),
       r.cpuOverBaselineUs === 0 ? '' : fmt(r.cpuOverBaselineUs, 0),
       r.userCpuOverBaselineUs === undefined || r.userCpuOverBaselineUs === 0 ? '' : fmt(r.userCpuOverBaselineUs, 0),
+      r.guardMedianNs === undefined ? '' : fmt(r.guardMedianNs / 1000, 1),
       fmt(r.gcUsPerRequest, 1),
       r.sqlPerRequest === undefined ? '' : fmt(r.sqlPerRequest, 2),
       String(r.non2xx + r.errors),

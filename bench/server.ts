@@ -60,6 +60,7 @@ import {
 } from '../src/index.js';
 import { BODY, type IdpAddress, libraryOptions } from './common.js';
 import { BenchResolver, graphqlModule } from './graphql.js';
+import { takeGuardTimes, timeGuards } from './guard-timing.js';
 import {
   AWS_VERIFIER,
   type AwsVerifier,
@@ -88,7 +89,15 @@ export interface ServerConfig {
 /** Messages the server sends its parent. */
 export type ServerMessage =
   | { type: 'ready'; port: number; routes: string[]; startupMs: number }
-  | { type: 'cpu'; cpuUs: number; userUs: number; gcUs: number; queries: Record<string, number> }
+  | {
+      type: 'cpu';
+      cpuUs: number;
+      userUs: number;
+      gcUs: number;
+      queries: Record<string, number>;
+      /** Per route path, since the previous 'cpu' message: synchronous canActivate calls and their median wall time. */
+      guards: Record<string, { calls: number; medianNs: number }>;
+    }
   | { type: 'mark'; monotonicUs: number }
   | {
       type: 'info';
@@ -297,6 +306,7 @@ function onMessages(app: INestApplication, scopes: Type[]): void {
     } else if (msg.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({
+        guards: takeGuardTimes(),
         type: 'cpu',
         cpuUs: user + system,
         userUs: user,
@@ -324,6 +334,8 @@ function onMessages(app: INestApplication, scopes: Type[]): void {
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // The library's guard and the bare-signature yardstick, timed the same way (two hrtime reads each).
+  timeGuards([CognitoGuard, BareRs256Guard]);
   const { app, routes, scopes } = await createApp();
   onMessages(app, scopes);
   const address = app.getHttpServer().address() as { port: number };

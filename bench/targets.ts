@@ -11,20 +11,8 @@ import type { InstancesResult } from './instances.js';
 import type { MemoryResult } from './memory.js';
 import type { RouteSummary, StormResult, Target } from './report.js';
 import { PEERS } from './routes.js';
-
-const NOISY_PCT = 10;
-const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-const none = (name: string, target: string): Target => ({ name, target, measured: 'not measured', met: null });
-
-/** A route's ratio to its baseline: by req/s (median of per-round ratios), by CPU per request when either spread is over 10 %. */
-function judged(s: RouteSummary, base: RouteSummary | undefined): { value: number; text: string } {
-  const noisy = s.spreadPct > NOISY_PCT || (base?.spreadPct ?? 0) > NOISY_PCT;
-  const rps = `${f2(s.ratioToBaseline)} × by req/s (spread ±${s.spreadPct}%${base ? ` / baseline ±${base.spreadPct}%` : ''})`;
-  const cpu = `${f2(s.cpuRatioToBaseline)} × by server CPU/req (${s.serverCpuUsPerRequest} µs, +${s.cpuOverBaselineUs} µs over the baseline)`;
-  return noisy
-    ? { value: s.cpuRatioToBaseline, text: `${cpu}; judged by CPU, ${rps}` }
-    : { value: s.ratioToBaseline, text: `${rps}; ${cpu}` };
-}
+import { f2, judged, none, NOISY_PCT } from './targets-common.js';
+import { againstSignature, insideGuard } from './targets-guard.js';
 
 /** The in-process targets: the guard beside the Map guard (repeated) and the bare RS256 check (new). */
 function inProcess(micro: readonly GuardMicroResult[]): Target[] {
@@ -180,40 +168,8 @@ function repeated(s: (id: string) => RouteSummary | undefined, d: (id: string) =
       met: mine.value >= 0.95 * theirs.value,
     });
   }
-  out.push(...againstSignature(d));
+  out.push(...againstSignature(d), ...insideGuard(d));
   return out;
-}
-
-/**
- * Fastify with new tokens, each platform's guard beside its own bare RS256 route: a signature costs
- * the same µs on both, but Fastify's bare request is several times cheaper, so the same check takes
- * a far larger share of it and the plain ratios cannot meet (the bare RS256 route alone does not).
- */
-function againstSignature(d: (id: string) => RouteSummary | undefined): Target[] {
-  const name = "Fastify, access, new tokens: the guard's ratio over its platform's bare RS256 route, beside Express's";
-  const target = 'within 5 % of the Express figure (not below 0.95 × it)';
-  const [guard, bare, base, eGuard, eBare, eBase] = [
-    'fastify /access',
-    'fastify /rs256',
-    'fastify /baseline',
-    '/access',
-    '/rs256',
-    '/baseline',
-  ].map(d);
-  if (!guard || !bare || !base || !eGuard || !eBare || !eBase) return [none(name, target)];
-  // One measure for all four: server CPU when any spread is over the noise limit, req/s otherwise.
-  const byCpu = [guard, bare, base, eGuard, eBare, eBase].some((r) => r.spreadPct > NOISY_PCT);
-  const ratio = (r: RouteSummary): number => (byCpu ? r.cpuRatioToBaseline : r.ratioToBaseline);
-  const mine = ratio(guard) / ratio(bare);
-  const theirs = ratio(eGuard) / ratio(eBare);
-  return [
-    {
-      name,
-      target,
-      measured: `${f2(mine)} vs Express ${f2(theirs)} (${f2(mine / theirs)}), by ${byCpu ? 'server CPU/req' : 'req/s'}; the bare RS256 route alone: ${f2(ratio(bare))} × here, ${f2(ratio(eBare))} × on Express`,
-      met: mine >= 0.95 * theirs,
-    },
-  ];
 }
 
 /** The storms, cold start and memory targets of the earlier issues. */
