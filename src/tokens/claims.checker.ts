@@ -50,7 +50,8 @@ export class ClaimsChecker {
     if (typeof client !== 'string' || !this.clients.has(client)) throw new TokenInvalidError(`${name} was issued to another client`);
     this.checkTimes(c, name, nowMs);
     this.checkTypes(c, name);
-    const claims = deepFreeze(c) as unknown as CognitoBaseClaims;
+    // Decoded payloads come deep-frozen; a payload built elsewhere is frozen here.
+    const claims = (Object.isFrozen(c) ? c : deepFreeze(c)) as unknown as CognitoBaseClaims;
     if (claims.exp * 1000 + this.toleranceMs < nowMs) throw new TokenExpiredError(`${name} has expired`, claims);
     return claims;
   }

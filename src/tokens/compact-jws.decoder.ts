@@ -122,7 +122,9 @@ export function decodeSegmentText(segment: string): string {
 
 /**
  * Parses JSON text holding an object, refusing `__proto__`, `constructor` and `prototype`
- * members at any depth, and nesting deeper than 32.
+ * members at any depth, and nesting deeper than 32. The object comes back deep-frozen: the one walk
+ * that looks for those members freezes what it passes (verified claims are shared by every request
+ * carrying the token).
  * @throws TokenInvalidError
  */
 export function parseJsonObject(text: string): JsonObject {
@@ -135,7 +137,7 @@ export function parseJsonObject(text: string): JsonObject {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new TokenInvalidError('Token segment is not a JSON object');
   // JSON.parse makes "__proto__" an own member (it does not set the prototype): find it by walking.
-  if (hasForbiddenMember(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
+  if (!checkedAndFrozen(value, 0)) throw new TokenInvalidError('Token has a forbidden member');
   return value as JsonObject;
 }
 
@@ -168,12 +170,14 @@ export function accessTokenHash(accessToken: string): string {
   return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
 }
 
-function hasForbiddenMember(value: object, depth: number): boolean {
-  if (depth > MAX_DEPTH) return true;
+/** False when a forbidden member or nesting deeper than 32 is found; otherwise freezes `value` and everything under it, and true. */
+function checkedAndFrozen(value: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_MEMBERS.has(key)) return true;
+    if (FORBIDDEN_MEMBERS.has(key)) return false;
     const child = (value as Record<string, unknown>)[key];
-    if (child !== null && typeof child === 'object' && hasForbiddenMember(child, depth + 1)) return true;
+    if (child !== null && typeof child === 'object' && !checkedAndFrozen(child, depth + 1)) return false;
   }
-  return false;
+  Object.freeze(value);
+  return true;
 }
