@@ -92,7 +92,7 @@ export class BenchServer {
       return new BenchServer(child, `http://127.0.0.1:${ready.port}`, ready.routes, ready.startupMs);
     } catch (err) {
       await stopChild(child);
-      throw new Error(`${(err as Error).message}\n${child.stderrTail()}`);
+      throw new Error(`${(err as Error).message}\n${child.stderrTail()}`, { cause: err });
     }
   }
 
@@ -145,7 +145,7 @@ export async function runChild<T>(script: string, args: string[], type: string, 
   try {
     return await waitFor<T & { type: string }>(child, type, timeoutMs, script);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${child.stderrTail()}`);
+    throw new Error(`${(err as Error).message}\n${child.stderrTail()}`, { cause: err });
   } finally {
     await stopChild(child);
   }
