@@ -279,7 +279,7 @@ export class JwtValidationService implements OnModuleInit, OnModuleDestroy {
   private accept(cacheKey: string, use: TokenUseClaim, jws: RoutedJws, key: crypto.KeyObject, signatureHolds: boolean): CognitoBaseClaims {
     if (!signatureHolds) throw new TokenInvalidError(`${tokenLabel(use)} signature is invalid`);
     const claims = jws.route.claims.check(jws.unverified, use, this.now());
-    if (cacheKey !== '' && (this.cache.size < this.settings.tokenCacheSize || this.admission.seenBefore(cacheKey))) {
+    if (cacheKey !== '' && (!this.cache.full || this.admission.seenBefore(cacheKey))) {
       this.cache.set(cacheKey, { claims, kid: jws.kid, key, jwks: jws.route.jwks }, claims.exp * 1000);
     }
     return claims;

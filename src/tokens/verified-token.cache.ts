@@ -32,6 +32,11 @@ export class VerifiedTokenCache<V> {
     return this.entries.size;
   }
 
+  /** Whether the next new key would evict an entry. */
+  get full(): boolean {
+    return this.entries.size >= this.maxEntries;
+  }
+
   /** The value for `key` unless absent or expired at `nowMs`. */
   get(key: string, nowMs: number): V | undefined {
     const slot = this.entries.get(key);
@@ -54,7 +59,7 @@ export class VerifiedTokenCache<V> {
       held.used = true;
       return;
     }
-    while (this.entries.size >= this.maxEntries) this.evictOne();
+    while (this.full) this.evictOne();
     const slot: Slot<V> = { key, value, expiresAtMs, used: false };
     this.entries.set(key, slot);
     this.queue.push(slot);
