@@ -120,6 +120,23 @@ export function mb(bytes: number): number {
 }
 
 /** A promise that rejects after `ms` (every wait in the bench is bounded). */
+/**
+ * Runs a bench child script's `main`: exits 0 when it is done, and 1 when it fails (the error,
+ * with its cause, sent to the parent over IPC, or printed when run on its own) or when the parent
+ * goes away.
+ */
+export function runAsChild(main: () => Promise<void>): void {
+  process.on('disconnect', () => process.exit(1));
+  main()
+    .then(() => process.exit(0))
+    .catch((err: unknown) => {
+      const cause = err instanceof Error && err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : '';
+      process.send?.({ type: 'error', message: err instanceof Error ? `${err.name}: ${err.message}${cause}` : String(err) });
+      if (!process.send) console.error(err);
+      process.exit(1);
+    });
+}
+
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -31,7 +31,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { CognitoAuthModule, CognitoGuard } from '../src/index.js';
 import type { IssuedTokens } from '../src/testing/index.js';
-import { CLIENT_ID, issue, libraryOptions, median, mintMany, POOL_ID, round, startIdp } from './common.js';
+import { CLIENT_ID, issue, libraryOptions, median, mintMany, POOL_ID, round, runAsChild, startIdp } from './common.js';
 
 /** One measure over all rounds. */
 export interface GuardMicroResult {
@@ -285,12 +285,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('disconnect', () => process.exit(1));
-
-main()
-  .then(() => process.exit(0))
-  .catch((err: unknown) => {
-    process.send?.({ type: 'error', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-    if (!process.send) console.error(err);
-    process.exit(1);
-  });
+runAsChild(main);

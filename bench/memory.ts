@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { JwtValidationService, resolveCognitoSettings } from '../src/index.js';
-import { issueAccessToken, libraryOptions, mintMany, startIdp } from './common.js';
+import { issueAccessToken, libraryOptions, mintMany, runAsChild, startIdp } from './common.js';
 
 export interface MemoryResult {
   readonly tokenCacheSize: number;
@@ -68,11 +68,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('disconnect', () => process.exit(1));
-
-main()
-  .then(() => process.exit(0))
-  .catch((err: unknown) => {
-    process.send?.({ type: 'error', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-    process.exit(1);
-  });
+runAsChild(main);

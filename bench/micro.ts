@@ -19,7 +19,7 @@ import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { compactVerify, createRemoteJWKSet, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
 import { JwtValidationService, resolveCognitoSettings } from '../src/index.js';
-import { AWS_ISSUER, CLIENT_ID, issueAccessToken, libraryOptions, mintMany, POOL_ID, round, startIdp } from './common.js';
+import { AWS_ISSUER, CLIENT_ID, issueAccessToken, libraryOptions, mintMany, POOL_ID, round, runAsChild, startIdp } from './common.js';
 
 export interface MicroResult {
   readonly verifier: string;
@@ -134,12 +134,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('disconnect', () => process.exit(1));
-
-main()
-  .then(() => process.exit(0))
-  .catch((err: unknown) => {
-    const cause = err instanceof Error && err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : '';
-    process.send?.({ type: 'error', message: err instanceof Error ? `${err.name}: ${err.message}${cause}` : String(err) });
-    process.exit(1);
-  });
+runAsChild(main);
