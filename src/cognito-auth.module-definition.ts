@@ -3,7 +3,11 @@ import { APP_GUARD } from '@nestjs/core';
 import { CognitoGuard } from './guard/cognito.guard.js';
 import type { CognitoAuthModuleExtras, CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
 
-const builder = new ConfigurableModuleBuilder<CognitoAuthModuleOptions>({ moduleName: 'CognitoAuth' })
+const builder = new ConfigurableModuleBuilder<CognitoAuthModuleOptions>({
+  moduleName: 'CognitoAuth',
+  // A registered symbol, as for every token of the library: a CommonJS and an ESM copy agree on it.
+  optionsInjectionToken: Symbol.for('nest-cognito-auth:module-options'),
+})
   .setClassMethodName('forRoot')
   .setExtras<CognitoAuthModuleExtras>({ globalGuard: true }, (definition, extras) => {
     const guard: Provider[] = extras.globalGuard === false ? [] : [{ provide: APP_GUARD, useExisting: CognitoGuard }];

@@ -29,6 +29,7 @@ export function dualPackageSuite({ cjs, esm, testing, common, core }) {
       assert.equal(cjs.COGNITO_AUTH_SETTINGS, esm.COGNITO_AUTH_SETTINGS);
       const keys = Object.keys(esm).filter((name) => ['symbol', 'string'].includes(typeof esm[name]));
       assert.ok(keys.includes('COGNITO_AUTH_MODULE_OPTIONS'));
+      assert.equal(typeof esm.COGNITO_AUTH_MODULE_OPTIONS, 'symbol');
       for (const name of keys) assert.equal(cjs[name], esm[name], `${name} differs between the two copies`);
     });
 
