@@ -1,14 +1,9 @@
 import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
 import type { ContextTokens } from './context.adapter.js';
 import type { ClosableSocket, GraphqlHttpRequest, GraphqlSocketCall } from './graphql-call.js';
+import { closeCodeOf } from './socket-refusal.js';
 
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
-
-/**
- * Refusals about one operation's rules rather than the connection's identity: the operation is
- * refused, the connection (and the caller's other subscriptions on it) stays open.
- */
-const OPERATION_RULE_CODES: ReadonlySet<string> = new Set(['forbidden_group', 'forbidden_scope', 'forbidden_caller']);
 
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -57,16 +52,6 @@ export function socketTokens(
 
 function asRecord(value: unknown): Readonly<Record<string, unknown>> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** The WebSocket close code of a refusal: 4401, 4403 or 4503 (4000 plus the HTTP status). */
-export function closeCodeOf(error: CognitoAuthError): number {
-  return 4000 + error.getStatus();
-}
-
-/** Whether a refusal ends the connection (its identity is missing, bad, expired or unavailable). */
-export function endsConnection(error: CognitoAuthError): boolean {
-  return !OPERATION_RULE_CODES.has(error.code);
 }
 
 /**

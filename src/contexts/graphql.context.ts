@@ -7,7 +7,8 @@ import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import type { CognitoContextAdapter, ContextTokens } from './context.adapter.js';
 import { type GraphqlCall, graphqlCallOf, type GraphqlWsConnectionContext, socketCallOf } from './graphql-call.js';
 import { CognitoGraphqlError } from './graphql-error.js';
-import { closeSocket, endsConnection, socketTokens } from './graphql-socket.js';
+import { closeSocket, socketTokens } from './graphql-socket.js';
+import { endsConnection } from './socket-refusal.js';
 import { HttpContextAdapter } from './http.context.js';
 import { carrierOf } from './request-state.js';
 

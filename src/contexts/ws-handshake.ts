@@ -2,6 +2,7 @@ import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { extractTokens, type RequestHeadersLike } from '../session/http-tokens.extractor.js';
 import type { ContextTokens } from './context.adapter.js';
+import { closeCodeOf } from './socket-refusal.js';
 
 /** The part of a socket.io `Socket` the library uses. */
 export interface SocketIoClient {
@@ -58,11 +59,6 @@ export function tokensOfHandshake(handshake: SocketIoClient['handshake'], settin
   const id = authField(handshake.auth, 'idToken');
   if (access !== undefined || id !== undefined) return { access, id, source: 'header' };
   return tokensOfRequest(handshake, settings);
-}
-
-/** The close code of a refusal: 4401, 4403 or 4503 (4000 + the HTTP status it stands for). */
-export function closeCodeOf(error: CognitoAuthError): number {
-  return 4000 + error.getStatus();
 }
 
 /**

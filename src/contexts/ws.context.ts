@@ -17,6 +17,7 @@ import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import type { RequestHeadersLike } from '../session/http-tokens.extractor.js';
 import type { CognitoContextAdapter, ContextTokens } from './context.adapter.js';
 import { type AuthOutcome, carrierOf, COGNITO_REQUEST_STATE, type StateCarrier } from './request-state.js';
+import { endsConnection } from './socket-refusal.js';
 import { wsException, loadWsException } from './ws-exception.js';
 import { closeClient, isNativeWsClient, isSocketIoClient, tokensOfHandshake, tokensOfRequest } from './ws-handshake.js';
 
@@ -36,10 +37,13 @@ const NO_TOKENS: ContextTokens = Object.freeze({ source: 'header' });
  * request's headers or cookies (never its URL: URLs end up in logs). The outcome is kept on the
  * socket and checked again once it expires; nothing is refreshed over a socket.
  *
- * A refused message gets Nest's `exception` answer `{ status: 'error', code, message }`; a refusal
- * other than 403 then ends the connection (socket.io disconnects, `ws` closes with 4401 or 4503
- * and our code as the reason), since the connection's identity will not get better. A 403 refuses
- * that message only.
+ * A refused message gets Nest's `exception` answer `{ status: 'error', code, message }`. A refusal
+ * about the connection's identity then ends the connection (socket.io disconnects, `ws` closes with
+ * 4401, 4403 or 4503 and our code as the reason), since that identity will not get better on it:
+ * a missing, invalid, expired or revoked token, an identity the app refuses (403
+ * `forbidden_claims`, `user_not_registered`...), verification unavailable. A refusal by the
+ * message's own rules (403 `forbidden_group`, `forbidden_scope`, `forbidden_caller`) refuses that
+ * message only; the connection stays. GraphQL subscriptions over a socket follow the same rule.
  */
 @Injectable()
 export class WsContextAdapter implements CognitoContextAdapter, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -131,13 +135,14 @@ export class WsContextAdapter implements CognitoContextAdapter, OnModuleInit, On
   }
 
   /**
-   * A `WsException` with `{ status: 'error', code, message }`. Unless the refusal is a 403, the
-   * connection is ended right after Nest's exception filter has sent that answer (it runs in the
-   * same turn of the event loop, so `setImmediate` comes after it).
+   * A `WsException` with `{ status: 'error', code, message }`. When the refusal is about the
+   * connection's identity (`endsConnection`: anything but `forbidden_group`, `forbidden_scope` and
+   * `forbidden_caller`), the connection is ended right after Nest's exception filter has sent that
+   * answer (it runs in the same turn of the event loop, so `setImmediate` comes after it).
    */
   refuse(context: ExecutionContext, error: CognitoAuthError): Error {
     const client = context.switchToWs().getClient<unknown>();
-    if (error.getStatus() !== 403 && (isSocketIoClient(client) || isNativeWsClient(client))) {
+    if (endsConnection(error) && (isSocketIoClient(client) || isNativeWsClient(client))) {
       setImmediate(() => closeClient(client, error));
     }
     return wsException({ status: 'error', code: error.code, message: error.message });

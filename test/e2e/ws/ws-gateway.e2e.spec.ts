@@ -17,8 +17,8 @@ import {
 
 const PLATFORMS: WsPlatform[] = ['socket.io', 'ws'];
 
-/** How a connection whose identity is refused (401, 503) must end on each platform. */
-function endedFor(platform: WsPlatform, status: 401 | 503, code: string): Closed {
+/** How a connection whose identity is refused (401, 403, 503) must end on each platform. */
+function endedFor(platform: WsPlatform, status: 401 | 403 | 503, code: string): Closed {
   return platform === 'socket.io' ? { reason: 'io server disconnect' } : { code: 4000 + status, reason: code };
 }
 
@@ -180,6 +180,48 @@ describe.each(PLATFORMS)('WebSocket gateway over %s: handshake sources and a dea
       expect(findLeaks([...t.logger.lines, ...c.received], [tokens.accessToken, tokens.idToken])).toEqual([]);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe.each(PLATFORMS)("WebSocket gateway over %s: the app's validate hook", (platform) => {
+  let idp: TestIdentityProvider;
+  let t: WsTestApp;
+  const seen: { contextType: string; sub: unknown }[] = [];
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    t = await createWsApp(platform, {
+      ...idp.moduleOptions(),
+      validate: (tokens, info) => {
+        seen.push({ contextType: info.contextType, sub: tokens.access?.sub });
+        return tokens.access?.sub !== 'ws-refused';
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('answers false: 403 forbidden_claims for the message, then the connection ends (ws: 4403), as the identity is refused', async () => {
+    const c = await connected(platform, t.url, pairCredentials(platform, await idp.issueTokens({ sub: 'ws-refused' })));
+    try {
+      expect(await c.request('me')).toEqual(exception('forbidden_claims'));
+      expect(await c.closed()).toEqual(endedFor(platform, 403, 'forbidden_claims'));
+      expect(seen).toContainEqual({ contextType: 'ws', sub: 'ws-refused' });
+    } finally {
+      c.end();
+    }
+  });
+
+  it('answers true: the message is answered and the connection stays', async () => {
+    const c = await connected(platform, t.url, pairCredentials(platform, await idp.issueTokens({ sub: 'ws-accepted' })));
+    try {
+      expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-accepted', username: 'ws-accepted' } });
+      expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-accepted', username: 'ws-accepted' } });
+    } finally {
+      c.end();
     }
   });
 });
