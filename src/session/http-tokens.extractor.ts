@@ -41,21 +41,41 @@ function headerValue(req: RequestHeadersLike, name: string): string | undefined 
 }
 
 const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
-const WHITESPACE = /\s/;
+/** The characters of JavaScript's `\s` above Latin-1: a header Node parsed never holds one. */
+const WIDE_WHITESPACE = /[\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
+/**
+ * Whether `text` holds a character of JavaScript's `\s`. Each Latin-1 one is looked for with
+ * `includes` (a vectorised native search), then the wider ones with a class V8 rejects at once for
+ * a one-byte string: over a kilobyte token, several times cheaper than `/\s/`, which tests the
+ * class character by character, on every request.
+ */
+export function hasWhitespace(text: string): boolean {
+  return (
+    text.includes(' ') ||
+    text.includes('\t') ||
+    text.includes('\n') ||
+    text.includes('\r') ||
+    text.includes('\v') ||
+    text.includes('\f') ||
+    text.includes('\u00a0') ||
+    WIDE_WHITESPACE.test(text)
+  );
+}
 
 /**
  * The token of an `Authorization: Bearer <token>` value (RFC 6750 section 2.1): the scheme in
  * any case, spaces or tabs, then one run of non-whitespace; anything else is no token. The value
- * arrives trimmed. The scheme is compared by hand and the token searched for whitespace in one
- * native scan: a regular expression capturing the token costs more, on every request, over a token
- * of a kilobyte or more.
+ * arrives trimmed. The scheme is compared by hand and the token searched for whitespace natively:
+ * a regular expression capturing the token costs more, on every request, over a token of a
+ * kilobyte or more.
  */
-function bearerToken(value: string): string | undefined {
+export function bearerToken(value: string): string | undefined {
   if (value.length < 8 || value.slice(0, 6).toLowerCase() !== 'bearer' || !isBlank(value.charCodeAt(6))) return undefined;
   let start = 7;
   while (start < value.length && isBlank(value.charCodeAt(start))) start++;
   const token = value.slice(start);
-  return token === '' || WHITESPACE.test(token) ? undefined : token;
+  return token === '' || hasWhitespace(token) ? undefined : token;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
