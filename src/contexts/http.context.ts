@@ -79,11 +79,15 @@ export class HttpContextAdapter implements CognitoContextAdapter {
     return error;
   }
 
+  // `getArgByIndex` reads what `switchToHttp().getRequest()` / `getResponse()` return (an HTTP
+  // context's arguments are `[request, response, next]`) without `switchToHttp()`, which assigns
+  // three new closures to the context on every call: the guard asks for the request several times
+  // per request.
   private request(context: ExecutionContext): HttpRequest | undefined {
-    return context.switchToHttp().getRequest<HttpRequest | undefined>();
+    return context.getArgByIndex<HttpRequest | undefined>(0);
   }
 
   private response(context: ExecutionContext): unknown {
-    return context.switchToHttp().getResponse<unknown>();
+    return context.getArgByIndex<unknown>(1);
   }
 }

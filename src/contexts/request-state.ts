@@ -31,7 +31,7 @@ export function getAuthResult(carrier: unknown): AuthResult | undefined {
 export function carrierOf(context: ExecutionContext): object | undefined {
   switch (context.getType<string>()) {
     case 'http':
-      return asObject(context.switchToHttp().getRequest());
+      return asObject(context.getArgByIndex(0)); // the request, as switchToHttp().getRequest() gives it
     case 'graphql':
       return graphqlCarrierOf(context.getArgs()[2]);
     case 'ws':
