@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round, within } from './common.js';
 import type { RunResult } from './load.js';
-import type { ServerConfig, ServerMessage } from './server.js';
+import type { ServerConfig, ServerMessage } from './server-protocol.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
