@@ -159,124 +159,110 @@ function order<T>(items: readonly T[], r: number): T[] {
   return r % 2 === 1 ? rotated.reverse() : rotated;
 }
 
+/** The guards measured, on their keys and apps. */
+interface Guards {
+  readonly access: Guard;
+  readonly paired: Guard;
+  readonly aws: Guard;
+  readonly map: Guard;
+  readonly bare: Guard;
+}
+
+/** Every guard of the measure; the two Nest apps holding CognitoGuard are added to `apps` (closed by the caller). */
+async function guardsOf(idp: { endpoint: string; jwksUri: string }, apps: INestApplicationContext[]): Promise<Guards> {
+  const jwks = (await (await fetch(idp.jwksUri)).json()) as { keys: Record<string, string>[] };
+  const key = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
+  const [accessApp, accessGuard] = await appGuard(idp, 'access');
+  const [pairApp, pairGuard] = await appGuard(idp, 'id+access');
+  apps.push(accessApp, pairApp);
+  const verifier = CognitoJwtVerifier.create({ userPoolId: POOL_ID, tokenUse: 'access', clientId: CLIENT_ID });
+  verifier.cacheJwks(jwks as unknown as Parameters<typeof verifier.cacheJwks>[0]);
+  return {
+    access: (c) => accessGuard.canActivate(c) as boolean | Promise<boolean>,
+    paired: (c) => pairGuard.canActivate(c) as boolean | Promise<boolean>,
+    aws: async (c) => {
+      c.switchToHttp().getRequest<{ user?: unknown }>().user = await verifier.verify(tokensOf(c)[0]);
+      return true;
+    },
+    map: mapGuard(key),
+    bare: bareRs256(key),
+  };
+}
+
+const bearer = (t: IssuedTokens): Headers => ({ authorization: `Bearer ${t.accessToken}` });
+const pair = (t: IssuedTokens): Headers => ({ accesstoken: t.accessToken, idtoken: t.idToken });
+
+/** The measures of a round: the repeated token on `repeated`, new tokens from `freshOf(round)`. */
+function measuresOf(g: Guards, repeated: IssuedTokens, freshOf: (r: number) => IssuedTokens[]): Measure[] {
+  const once = [repeated];
+  const same = (name: string, mode: Measure['mode'], token: Measure['token'], guard: Guard, headers: typeof bearer): Measure => ({
+    name,
+    mode,
+    token,
+    guard,
+    headers: () => once.map(headers),
+    calls: REPEATED_PER_ROUND,
+  });
+  const fresh = (name: string, mode: Measure['mode'], guard: Guard, headers: typeof bearer): Measure => ({
+    name,
+    mode,
+    token: 'new',
+    guard,
+    headers: (r) => freshOf(r).map(headers),
+    calls: NEW_PER_ROUND,
+  });
+  return [
+    same('a guard returning true', '-', '-', () => true, bearer),
+    same('SHA-256-keyed Map guard', 'access', 'repeated', g.map, bearer),
+    same('SHA-256-keyed Map guard', 'id+access', 'repeated', g.map, pair),
+    same('CognitoGuard', 'access', 'repeated', g.access, bearer),
+    same('CognitoGuard', 'id+access', 'repeated', g.paired, pair),
+    fresh('CognitoGuard', 'access', g.access, bearer),
+    fresh('CognitoGuard', 'id+access', g.paired, pair),
+    fresh('bare RS256 crypto.verify', 'access', g.bare, bearer),
+    fresh('bare RS256 crypto.verify', 'id+access', g.bare, pair),
+    fresh('aws-jwt-verify guard', 'access', g.aws, bearer),
+  ];
+}
+
+/** Every measure in each round, in the round's order; medians over the rounds. */
+async function measureRounds(measures: readonly Measure[]): Promise<GuardMicroResult[]> {
+  const runs = new Map<Measure, { ns: number; cpuNs: number }[]>(measures.map((m) => [m, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const m of order(measures, r)) runs.get(m)!.push(await time(m.guard, m.headers(r), m.calls));
+  return measures.map((m) => {
+    const ns = runs.get(m)!.map((x) => x.ns);
+    return {
+      name: m.name,
+      mode: m.mode,
+      token: m.token,
+      ns: round(median(ns)),
+      nsMin: round(Math.min(...ns)),
+      nsMax: round(Math.max(...ns)),
+      cpuNs: round(median(runs.get(m)!.map((x) => x.cpuNs))),
+    };
+  });
+}
+
 async function main(): Promise<void> {
   const idp = await startIdp();
   const apps: INestApplicationContext[] = [];
   try {
-    const bearer = (t: IssuedTokens): Headers => ({ authorization: `Bearer ${t.accessToken}` });
-    const pair = (t: IssuedTokens): Headers => ({ accesstoken: t.accessToken, idtoken: t.idToken });
     const repeated = await issue(idp);
     const fill = await mintMany(CACHE_SIZE, () => issue(idp));
     const fresh = await mintMany(ROUNDS * NEW_PER_ROUND, () => issue(idp));
     const freshOf = (r: number) => fresh.slice(r * NEW_PER_ROUND, (r + 1) * NEW_PER_ROUND);
-    const jwks = (await (await fetch(idp.jwksUri)).json()) as { keys: Record<string, string>[] };
-    const key = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
-
-    const [accessApp, accessGuard] = await appGuard(idp, 'access');
-    const [pairApp, pairGuard] = await appGuard(idp, 'id+access');
-    apps.push(accessApp, pairApp);
-    const access: Guard = (c) => accessGuard.canActivate(c) as boolean | Promise<boolean>;
-    const paired: Guard = (c) => pairGuard.canActivate(c) as boolean | Promise<boolean>;
-    const aws = CognitoJwtVerifier.create({ userPoolId: POOL_ID, tokenUse: 'access', clientId: CLIENT_ID });
-    aws.cacheJwks(jwks as unknown as Parameters<typeof aws.cacheJwks>[0]);
-    const awsGuard: Guard = async (c) => {
-      c.switchToHttp().getRequest<{ user?: unknown }>().user = await aws.verify(tokensOf(c)[0]);
-      return true;
-    };
-    const map = mapGuard(key);
-    const bare = bareRs256(key);
+    const g = await guardsOf(idp, apps);
 
     // Fill both caches to tokenCacheSize (the pair guard caches two entries per pair).
-    await time(access, fill.map(bearer), fill.length);
-    await time(paired, fill.slice(0, CACHE_SIZE / 2).map(pair), CACHE_SIZE / 2);
-    const once = [repeated];
-    const measures: Measure[] = [
-      {
-        name: 'a guard returning true',
-        mode: '-',
-        token: '-',
-        guard: () => true,
-        headers: () => once.map(bearer),
-        calls: REPEATED_PER_ROUND,
-      },
-      {
-        name: 'SHA-256-keyed Map guard',
-        mode: 'access',
-        token: 'repeated',
-        guard: map,
-        headers: () => once.map(bearer),
-        calls: REPEATED_PER_ROUND,
-      },
-      {
-        name: 'SHA-256-keyed Map guard',
-        mode: 'id+access',
-        token: 'repeated',
-        guard: map,
-        headers: () => once.map(pair),
-        calls: REPEATED_PER_ROUND,
-      },
-      {
-        name: 'CognitoGuard',
-        mode: 'access',
-        token: 'repeated',
-        guard: access,
-        headers: () => once.map(bearer),
-        calls: REPEATED_PER_ROUND,
-      },
-      {
-        name: 'CognitoGuard',
-        mode: 'id+access',
-        token: 'repeated',
-        guard: paired,
-        headers: () => once.map(pair),
-        calls: REPEATED_PER_ROUND,
-      },
-      { name: 'CognitoGuard', mode: 'access', token: 'new', guard: access, headers: (r) => freshOf(r).map(bearer), calls: NEW_PER_ROUND },
-      { name: 'CognitoGuard', mode: 'id+access', token: 'new', guard: paired, headers: (r) => freshOf(r).map(pair), calls: NEW_PER_ROUND },
-      {
-        name: 'bare RS256 crypto.verify',
-        mode: 'access',
-        token: 'new',
-        guard: bare,
-        headers: (r) => freshOf(r).map(bearer),
-        calls: NEW_PER_ROUND,
-      },
-      {
-        name: 'bare RS256 crypto.verify',
-        mode: 'id+access',
-        token: 'new',
-        guard: bare,
-        headers: (r) => freshOf(r).map(pair),
-        calls: NEW_PER_ROUND,
-      },
-      {
-        name: 'aws-jwt-verify guard',
-        mode: 'access',
-        token: 'new',
-        guard: awsGuard,
-        headers: (r) => freshOf(r).map(bearer),
-        calls: NEW_PER_ROUND,
-      },
-    ];
+    await time(g.access, fill.map(bearer), fill.length);
+    await time(g.paired, fill.slice(0, CACHE_SIZE / 2).map(pair), CACHE_SIZE / 2);
+    const measures = measuresOf(g, repeated, freshOf);
     // Warm-up (JIT): the repeated measures as in a round; new-token guards on the fill tokens again (cache hits).
     for (const m of measures.filter((x) => x.token !== 'new')) await time(m.guard, m.headers(0), Math.min(2000, m.calls));
-    await time(bare, fill.slice(0, 500).map(pair), 500);
-    await time(awsGuard, fill.slice(0, 500).map(bearer), 500);
+    await time(g.bare, fill.slice(0, 500).map(pair), 500);
+    await time(g.aws, fill.slice(0, 500).map(bearer), 500);
 
-    const runs = new Map<Measure, { ns: number; cpuNs: number }[]>(measures.map((m) => [m, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const m of order(measures, r)) runs.get(m)!.push(await time(m.guard, m.headers(r), m.calls));
-    const results: GuardMicroResult[] = measures.map((m) => {
-      const ns = runs.get(m)!.map((x) => x.ns);
-      return {
-        name: m.name,
-        mode: m.mode,
-        token: m.token,
-        ns: round(median(ns)),
-        nsMin: round(Math.min(...ns)),
-        nsMax: round(Math.max(...ns)),
-        cpuNs: round(median(runs.get(m)!.map((x) => x.cpuNs))),
-      };
-    });
+    const results = await measureRounds(measures);
     process.send?.({ type: 'guard-micro', rounds: ROUNDS, newPerRound: NEW_PER_ROUND, repeatedPerRound: REPEATED_PER_ROUND, results });
     if (!process.send) console.table(results);
   } finally {

@@ -19,7 +19,18 @@ import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { compactVerify, createRemoteJWKSet, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
 import { JwtValidationService, resolveCognitoSettings } from '../src/index.js';
-import { AWS_ISSUER, CLIENT_ID, issueAccessToken, libraryOptions, mintMany, POOL_ID, round, runAsChild, startIdp } from './common.js';
+import {
+  AWS_ISSUER,
+  CLIENT_ID,
+  type IdpAddress,
+  issueAccessToken,
+  libraryOptions,
+  mintMany,
+  POOL_ID,
+  round,
+  runAsChild,
+  startIdp,
+} from './common.js';
 
 export interface MicroResult {
   readonly verifier: string;
@@ -53,73 +64,82 @@ async function measure(verify: Verify, tokens: readonly string[], inFlight: numb
   return round(done / ((performance.now() - started) / 1000));
 }
 
+/** JwtValidationService with its verified-token cache off, and with it on and holding every token of the pool. */
+async function jwtServices(
+  idp: IdpAddress,
+  tokens: readonly string[],
+): Promise<{ cacheOff: JwtValidationService; cacheOn: JwtValidationService }> {
+  const service = async (tokenCacheSize: number): Promise<JwtValidationService> => {
+    const settings = resolveCognitoSettings({ ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize }, () => undefined);
+    const s = new JwtValidationService(settings);
+    await s.onModuleInit();
+    return s;
+  };
+  const cacheOff = await service(0);
+  const cacheOn = await service(Math.max(10_000, POOL));
+  for (const t of tokens) await cacheOn.verifyAccessToken(t); // every later call is a hit
+  return { cacheOff, cacheOn };
+}
+
+/** Every verifier measured, named as in the table. */
+async function verifiersFor(idp: IdpAddress, tokens: readonly string[]): Promise<[string, Verify][]> {
+  const jwks = (await (await fetch(idp.jwksUri)).json()) as { keys: Record<string, string>[] };
+  const { cacheOff, cacheOn } = await jwtServices(idp, tokens);
+
+  const aws = CognitoJwtVerifier.create({ userPoolId: POOL_ID, tokenUse: 'access', clientId: CLIENT_ID });
+  aws.cacheJwks(jwks as unknown as Parameters<typeof aws.cacheJwks>[0]);
+
+  const remote = createRemoteJWKSet(new URL(idp.jwksUri));
+  // jose fetches its key set on first use. Fetch it now, before the measurements: the
+  // JwtValidationService rows are synchronous (node:crypto, cache hits) and hold the event loop
+  // for seconds, after which a first fetch would reuse a keep-alive socket the provider has
+  // closed meanwhile (ECONNRESET).
+  await jwtVerify(tokens[0], remote, { issuer: AWS_ISSUER, algorithms: ['RS256'] });
+  const keyObject = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
+  const pem = keyObject.export({ type: 'spki', format: 'pem' }) as string;
+
+  return [
+    ['JwtValidationService (node:crypto), cache off', (t) => cacheOff.verifyAccessToken(t)],
+    ['JwtValidationService, cache on (hit), verifyAccessToken', (t) => cacheOn.verifyAccessToken(t)],
+    [
+      'JwtValidationService, cache on (hit), cachedClaims (guard fast path, sync)',
+      (t) => {
+        if (!cacheOn.cachedClaims(t, 'access')) throw new Error('expected a cache hit');
+      },
+    ],
+    ['aws-jwt-verify CognitoJwtVerifier', (t) => aws.verify(t)],
+    [
+      'jose jwtVerify',
+      async (t) => {
+        const { payload } = await jwtVerify(t, remote, { issuer: AWS_ISSUER, algorithms: ['RS256'], requiredClaims: ['exp', 'iat'] });
+        checkAccess(payload as Record<string, unknown>);
+      },
+    ],
+    [
+      'jsonwebtoken, PEM key',
+      (t) => {
+        const payload = jwt.verify(t, pem, { algorithms: ['RS256'], issuer: AWS_ISSUER }) as jwt.JwtPayload;
+        checkAccess(payload as Record<string, unknown>);
+      },
+    ],
+    ['signature only: jose compactVerify (WebCrypto)', (t) => compactVerify(t, keyObject, { algorithms: ['RS256'] })],
+    [
+      'signature only: node:crypto verify',
+      (t) => {
+        const dot = t.lastIndexOf('.');
+        if (!cryptoVerify('sha256', Buffer.from(t.slice(0, dot), 'ascii'), keyObject, Buffer.from(t.slice(dot + 1), 'base64url'))) {
+          throw new Error('bad signature');
+        }
+      },
+    ],
+  ];
+}
+
 async function main(): Promise<void> {
   const idp = await startIdp();
   try {
     const tokens = await mintMany(POOL, () => issueAccessToken(idp));
-    const jwks = (await (await fetch(idp.jwksUri)).json()) as { keys: Record<string, string>[] };
-
-    const service = async (tokenCacheSize: number): Promise<JwtValidationService> => {
-      const settings = resolveCognitoSettings(
-        { ...libraryOptions(idp), tokenUse: 'access', users: false, tokenCacheSize },
-        () => undefined,
-      );
-      const s = new JwtValidationService(settings);
-      await s.onModuleInit();
-      return s;
-    };
-    const cacheOff = await service(0);
-    const cacheOn = await service(Math.max(10_000, POOL));
-    for (const t of tokens) await cacheOn.verifyAccessToken(t); // every later call is a hit
-
-    const aws = CognitoJwtVerifier.create({ userPoolId: POOL_ID, tokenUse: 'access', clientId: CLIENT_ID });
-    aws.cacheJwks(jwks as unknown as Parameters<typeof aws.cacheJwks>[0]);
-
-    const remote = createRemoteJWKSet(new URL(idp.jwksUri));
-    // jose fetches its key set on first use. Fetch it now, before the measurements: the
-    // JwtValidationService rows are synchronous (node:crypto, cache hits) and hold the event loop
-    // for seconds, after which a first fetch would reuse a keep-alive socket the provider has
-    // closed meanwhile (ECONNRESET).
-    await jwtVerify(tokens[0], remote, { issuer: AWS_ISSUER, algorithms: ['RS256'] });
-    const keyObject = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
-    const pem = keyObject.export({ type: 'spki', format: 'pem' }) as string;
-
-    const verifiers: [string, Verify][] = [
-      ['JwtValidationService (node:crypto), cache off', (t) => cacheOff.verifyAccessToken(t)],
-      ['JwtValidationService, cache on (hit), verifyAccessToken', (t) => cacheOn.verifyAccessToken(t)],
-      [
-        'JwtValidationService, cache on (hit), cachedClaims (guard fast path, sync)',
-        (t) => {
-          if (!cacheOn.cachedClaims(t, 'access')) throw new Error('expected a cache hit');
-        },
-      ],
-      ['aws-jwt-verify CognitoJwtVerifier', (t) => aws.verify(t)],
-      [
-        'jose jwtVerify',
-        async (t) => {
-          const { payload } = await jwtVerify(t, remote, { issuer: AWS_ISSUER, algorithms: ['RS256'], requiredClaims: ['exp', 'iat'] });
-          checkAccess(payload as Record<string, unknown>);
-        },
-      ],
-      [
-        'jsonwebtoken, PEM key',
-        (t) => {
-          const payload = jwt.verify(t, pem, { algorithms: ['RS256'], issuer: AWS_ISSUER }) as jwt.JwtPayload;
-          checkAccess(payload as Record<string, unknown>);
-        },
-      ],
-      ['signature only: jose compactVerify (WebCrypto)', (t) => compactVerify(t, keyObject, { algorithms: ['RS256'] })],
-      [
-        'signature only: node:crypto verify',
-        (t) => {
-          const dot = t.lastIndexOf('.');
-          if (!cryptoVerify('sha256', Buffer.from(t.slice(0, dot), 'ascii'), keyObject, Buffer.from(t.slice(dot + 1), 'base64url'))) {
-            throw new Error('bad signature');
-          }
-        },
-      ],
-    ];
-
+    const verifiers = await verifiersFor(idp, tokens);
     const results: MicroResult[] = [];
     for (const [name, verify] of verifiers) {
       await verify(tokens[0]); // throws if the verifier is misconfigured

@@ -127,6 +127,66 @@ function routeTable(title: string, routes: readonly RouteSummary[]): Table {
   };
 }
 
+function guardMicroTable(g: Extract<GuardMicroRun, { results: unknown }>): Table {
+  return {
+    title: `In-process: ns per canActivate (fresh HTTP execution context per call, caches full), medians of ${g.rounds} interleaved rounds of ${fmt(g.repeatedPerRound)} calls (repeated) / ${fmt(g.newPerRound)} calls (new tokens)`,
+    head: ['guard', 'mode', 'token', 'ns (median)', 'rounds min–max', 'CPU ns (median)'],
+    align: ['l', 'l', 'l', 'r', 'r', 'r'],
+    rows: g.results.map((m) => [m.name, m.mode, m.token, fmt(m.ns), `${fmt(m.nsMin)}–${fmt(m.nsMax)}`, fmt(m.cpuNs)]),
+  };
+}
+
+function stormTable(storms: readonly StormResult[]): Table {
+  return {
+    title: 'Storms (concurrent requests, one socket each)',
+    head: ['scenario', 'route', 'requests', 'counted', 'count', 'statuses', 'all answered ms', 'p99 ms'],
+    align: ['l', 'l', 'r', 'l', 'r', 'l', 'r', 'r'],
+    rows: storms.map((s) => [
+      s.scenario,
+      s.route,
+      String(s.requests),
+      s.counted,
+      String(s.count),
+      Object.entries(s.statuses)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' '),
+      fmt(s.allAnsweredMs, 0),
+      fmt(s.p99, 0),
+    ]),
+  };
+}
+
+function microTable(micro: Extract<BenchResults['micro'], { results: unknown }>): Table {
+  return {
+    title: `Verification micro-benchmark: access tokens per second (pool of ${fmt(micro.pool)} distinct tokens, ${micro.msPerMeasurement} ms per figure)`,
+    head: ['verifier', 'sequential', '64 at a time'],
+    align: ['l', 'r', 'r'],
+    rows: micro.results.map((m) => [m.verifier, fmt(m.sequential), fmt(m.concurrent64)]),
+  };
+}
+
+function memoryTable(memory: BenchResults['memory']): Table {
+  return {
+    title: 'Memory of the verified-token cache (after 2 full GCs)',
+    head: ['tokenCacheSize', 'tokens verified', 'cached', 'heap Δ MB', 'bytes/entry', 'RSS before MB', 'RSS after MB', 'peak RSS MB'],
+    align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows: memory.map((m) =>
+      'error' in m
+        ? [fmt(m.tokenCacheSize), m.error, '', '', '', '', '', '']
+        : [
+            fmt(m.tokenCacheSize),
+            fmt(m.tokensVerified),
+            fmt(m.cachedTokens),
+            mb(m.after.heapUsed - m.before.heapUsed),
+            fmt((m.after.heapUsed - m.before.heapUsed) / Math.max(1, m.cachedTokens)),
+            mb(m.before.rss),
+            mb(m.after.rss),
+            mb(m.peakRss),
+          ],
+    ),
+  };
+}
+
 function tables(res: BenchResults): Table[] {
   const out: Table[] = [];
   const c = res.config;
@@ -144,61 +204,12 @@ function tables(res: BenchResults): Table[] {
       ),
     );
   }
-  if ('results' in res.guardMicro) {
-    const g = res.guardMicro;
-    out.push({
-      title: `In-process: ns per canActivate (fresh HTTP execution context per call, caches full), medians of ${g.rounds} interleaved rounds of ${fmt(g.repeatedPerRound)} calls (repeated) / ${fmt(g.newPerRound)} calls (new tokens)`,
-      head: ['guard', 'mode', 'token', 'ns (median)', 'rounds min–max', 'CPU ns (median)'],
-      align: ['l', 'l', 'l', 'r', 'r', 'r'],
-      rows: g.results.map((m) => [m.name, m.mode, m.token, fmt(m.ns), `${fmt(m.nsMin)}–${fmt(m.nsMax)}`, fmt(m.cpuNs)]),
-    });
-  }
-  out.push({
-    title: 'Storms (concurrent requests, one socket each)',
-    head: ['scenario', 'route', 'requests', 'counted', 'count', 'statuses', 'all answered ms', 'p99 ms'],
-    align: ['l', 'l', 'r', 'l', 'r', 'l', 'r', 'r'],
-    rows: res.storms.map((s) => [
-      s.scenario,
-      s.route,
-      String(s.requests),
-      s.counted,
-      String(s.count),
-      Object.entries(s.statuses)
-        .map(([k, v]) => `${k}×${v}`)
-        .join(' '),
-      fmt(s.allAnsweredMs, 0),
-      fmt(s.p99, 0),
-    ]),
-  });
+  if ('results' in res.guardMicro) out.push(guardMicroTable(res.guardMicro));
+  out.push(stormTable(res.storms));
   const instances = instancesTable(res.instances);
   if (instances) out.push(instances);
-  if ('results' in res.micro) {
-    out.push({
-      title: `Verification micro-benchmark: access tokens per second (pool of ${fmt(res.micro.pool)} distinct tokens, ${res.micro.msPerMeasurement} ms per figure)`,
-      head: ['verifier', 'sequential', '64 at a time'],
-      align: ['l', 'r', 'r'],
-      rows: res.micro.results.map((m) => [m.verifier, fmt(m.sequential), fmt(m.concurrent64)]),
-    });
-  }
-  out.push({
-    title: 'Memory of the verified-token cache (after 2 full GCs)',
-    head: ['tokenCacheSize', 'tokens verified', 'cached', 'heap Δ MB', 'bytes/entry', 'RSS before MB', 'RSS after MB', 'peak RSS MB'],
-    align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    rows: res.memory.map((m) =>
-      'error' in m
-        ? [fmt(m.tokenCacheSize), m.error, '', '', '', '', '', '']
-        : [
-            fmt(m.tokenCacheSize),
-            fmt(m.tokensVerified),
-            fmt(m.cachedTokens),
-            mb(m.after.heapUsed - m.before.heapUsed),
-            fmt((m.after.heapUsed - m.before.heapUsed) / Math.max(1, m.cachedTokens)),
-            mb(m.before.rss),
-            mb(m.after.rss),
-            mb(m.peakRss),
-          ],
-    ),
-  });
+  if ('results' in res.micro) out.push(microTable(res.micro));
+  out.push(memoryTable(res.memory));
   out.push({
     title: 'Targets',
     head: ['target', 'wanted', 'measured', 'met'],

@@ -24,8 +24,8 @@ export const STORM_SIZES = {
   loginRequestsPerUser: LOGIN_REQUESTS_PER_USER,
 };
 
-/** Refresh, first-login and new-signing-key storms on the running Express app. */
-export async function storms(idp: TestIdentityProvider, server: BenchServer, byId: ReadonlyMap<string, RouteDef>): Promise<StormResult[]> {
+/** A refresh storm per guard mode: one expired pair and its refresh token; Cognito InitiateAuth calls. */
+async function refreshStorms(idp: TestIdentityProvider, server: BenchServer, byId: ReadonlyMap<string, RouteDef>): Promise<StormResult[]> {
   const out: StormResult[] = [];
   for (const id of ['/access', '/id-access']) {
     const route = byId.get(id);
@@ -50,6 +50,12 @@ export async function storms(idp: TestIdentityProvider, server: BenchServer, byI
       note,
     });
   }
+  return out;
+}
+
+/** A first-login storm per user sync database: new users, several requests each at once; rows created. */
+async function loginStorms(idp: TestIdentityProvider, server: BenchServer, byId: ReadonlyMap<string, RouteDef>): Promise<StormResult[]> {
+  const out: StormResult[] = [];
   for (const id of ['/sync-postgres', '/sync-sqlite']) {
     const route = byId.get(id);
     if (!route?.database) continue;
@@ -69,7 +75,12 @@ export async function storms(idp: TestIdentityProvider, server: BenchServer, byI
       note,
     });
   }
-  // A key no verifier has seen yet: N concurrent tokens signed by it (the old key stays published).
+  return out;
+}
+
+/** A key no verifier has seen yet: N concurrent tokens signed by it (the old key stays published); JWKS fetches per guard. */
+async function newKeyStorms(idp: TestIdentityProvider, server: BenchServer, byId: ReadonlyMap<string, RouteDef>): Promise<StormResult[]> {
+  const out: StormResult[] = [];
   await idp.rotateKey();
   const rotated = await mintMany(COLD_N, () => issue(idp));
   for (const id of ['/access', ...PEERS]) {
@@ -89,6 +100,15 @@ export async function storms(idp: TestIdentityProvider, server: BenchServer, byI
     });
   }
   return out;
+}
+
+/** Refresh, first-login and new-signing-key storms on the running Express app. */
+export async function storms(idp: TestIdentityProvider, server: BenchServer, byId: ReadonlyMap<string, RouteDef>): Promise<StormResult[]> {
+  return [
+    ...(await refreshStorms(idp, server, byId)),
+    ...(await loginStorms(idp, server, byId)),
+    ...(await newKeyStorms(idp, server, byId)),
+  ];
 }
 
 /** A fresh server process per guard, N concurrent requests as soon as it listens; JWKS fetches. */
