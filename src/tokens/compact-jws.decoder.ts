@@ -71,9 +71,23 @@ export function splitRs256Jws(token: string, label: string): Rs256Jws {
   return { header, payload, signature, kid, signingInput: token.slice(0, header.length + 1 + payload.length) };
 }
 
+/**
+ * Bytes reused by every check made on this thread: the signing input and the signature are written
+ * into them rather than into new buffers (a check is synchronous, so no two share them at once).
+ * Two fresh buffers per token took a slice of Node's buffer pool each, and a new pool every few
+ * tokens. They grow to the longest token seen, which `maxTokenLength` bounds.
+ */
+let signingBytes = Buffer.allocUnsafe(4096);
+let signatureBytes = Buffer.allocUnsafe(1024);
+
 /** Whether the RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 section 3.3) of `jws` holds under `key`, checked on this thread. */
 export function rs256Holds(jws: Pick<Rs256Jws, 'signingInput' | 'signature'>, key: KeyObject): boolean {
-  return verify('sha256', Buffer.from(jws.signingInput, 'latin1'), key, Buffer.from(jws.signature, 'base64url'));
+  const { signingInput, signature } = jws;
+  if (signingInput.length > signingBytes.length) signingBytes = Buffer.allocUnsafe(signingInput.length);
+  // base64url decodes to 3 bytes per 4 characters: as many bytes as characters is room enough
+  if (signature.length > signatureBytes.length) signatureBytes = Buffer.allocUnsafe(signature.length);
+  const data = signingBytes.subarray(0, signingBytes.write(signingInput, 0, 'latin1'));
+  return verify('sha256', data, key, signatureBytes.subarray(0, signatureBytes.write(signature, 0, 'base64url')));
 }
 
 /** The same check on libuv's thread pool: this thread goes on with other work meanwhile. */
