@@ -29,8 +29,11 @@ type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: 
  * The one guard of the library, for every execution context: HTTP (Express and Fastify),
  * GraphQL, WebSocket gateways and microservices. It picks the context's adapter, has the
  * authenticator verify the tokens (once per request, or per connection for sockets), then checks
- * the route's rules. A context type it does not know is refused unless the route is `@Public()`
- * or the type is listed in `passThroughContexts`.
+ * the route's rules. A context type it does not know is refused (401 `token_missing`) unless the
+ * route is `@Public()`. A context type named in `passThroughContexts`, known or not, is let through
+ * the way a `@Public()` route is: tokens that are present are still read and verified, so
+ * `@CurrentUser()` is the caller when they are valid, but a missing or bad token, or a rule the
+ * caller does not meet, refuses nothing.
  *
  * Every step is a `protected` method, so an app can subclass the guard to read tokens from
  * another place, add a rule, or answer failures its own way.
@@ -53,7 +56,9 @@ export class CognitoGuard implements CanActivate {
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     try {
-      const rules = this.getRouteRules(context);
+      let rules = this.getRouteRules(context);
+      const passThrough = this.settings.passThroughContexts;
+      if (passThrough.length !== 0 && !rules.isPublic && passThrough.includes(context.getType<string>())) rules = publicCopy(rules);
       const adapter = this.contexts.adapterFor(context);
       if (!adapter) return Promise.resolve(this.handleUnknownContext(context, rules));
       const outcome = this.authenticateOnce(context, adapter, rules);
@@ -160,7 +165,7 @@ export class CognitoGuard implements CanActivate {
     return adapter.refuse(context, error, tokens);
   }
 
-  /** A context type with no adapter: through only when `@Public()` or named in `passThroughContexts`. */
+  /** A context type with no adapter: through only when `@Public()` or named in `passThroughContexts`, else 401 `token_missing`. */
   protected handleUnknownContext(context: ExecutionContext, rules: RouteRules): boolean {
     if (rules.isPublic || this.settings.passThroughContexts.includes(context.getType<string>())) return true;
     throw new TokenMissingError([], true, 'Authentication token missing');
@@ -229,6 +234,16 @@ export class CognitoGuard implements CanActivate {
   private failed(err: unknown, tokens: ContextTokens | undefined, mode: TokenUse): Outcome {
     return { error: this.authenticator.asAuthError(err), tokens, mode };
   }
+}
+
+/** The public form of each route's rules, made once (route rules are kept per handler and class). */
+const publicCopies = new WeakMap<RouteRules, RouteRules>();
+
+/** `rules` with `isPublic` set: what a route of a context type named in `passThroughContexts` follows. */
+function publicCopy(rules: RouteRules): RouteRules {
+  let copy = publicCopies.get(rules);
+  if (!copy) publicCopies.set(rules, (copy = Object.freeze({ ...rules, isPublic: true })));
+  return copy;
 }
 
 function nonBlank(value: string | undefined): string | undefined {

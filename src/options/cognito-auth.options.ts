@@ -227,7 +227,15 @@ export interface CognitoAuthModuleOptions {
   retryAfterSeconds?: number;
   /** Entries in the verified-token cache; 0 turns it off (`COGNITO_TOKEN_CACHE_SIZE`). Default 10000. */
   tokenCacheSize?: number;
-  /** Nest context types let through unauthenticated (e.g. `['rpc']`); every other context needs a token. Default `[]`. */
+  /**
+   * Nest context types (`ExecutionContext.getType()`: `'http'`, `'graphql'`, `'ws'`, `'rpc'`, or a
+   * custom transport's) let through unauthenticated, e.g. `['rpc']` for microservices reached only
+   * from inside a private network. Every handler of a named type is treated as `@Public()`: tokens
+   * that are present are still read and verified, so `@CurrentUser()` is the caller when they are
+   * valid, while a missing or bad token, and the handler's `@Groups` / `@Scopes` / caller rules,
+   * refuse nothing. Other context types keep needing a token; a type the library has no adapter
+   * for is refused (401 `token_missing`) unless named here or `@Public()`. Default `[]`.
+   */
   passThroughContexts?: readonly string[];
   /** An extra place to read tokens from, asked before the built-in ones. */
   tokenExtractor?: CognitoTokenExtractor;

@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
-import { Controller, type INestMicroservice, type Provider, type Type, UseGuards } from '@nestjs/common';
+import type { Server as HttpServer } from 'node:http';
+import { Controller, type INestApplication, type INestMicroservice, type Provider, type Type, UseGuards } from '@nestjs/common';
 import {
   type ClientOptions,
   ClientProxyFactory,
@@ -28,6 +29,7 @@ import { firstValueFrom, timeout } from 'rxjs';
 import { CognitoAuthModule, CognitoGuard, CurrentUser, Groups, Public, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { CaptureLogger } from './capture-logger.js';
 import { waitFor } from './clock.js';
+import { ProbeController } from './test-app.js';
 
 /** The transports the RPC specs run on. */
 export type RpcTransport = 'nats' | 'rmq' | 'redis' | 'tcp';
@@ -113,7 +115,10 @@ export function rpcProbeControllers(prefix: string, events: ReceivedEvent[] = []
 /** A running microservice app and a connected client of its transport. */
 export interface RpcApp {
   readonly transport: RpcTransport;
-  readonly app: INestMicroservice;
+  /** The microservice, or with `http: true` the HTTP app it is connected to (one module, one guard). */
+  readonly app: INestMicroservice | INestApplication;
+  /** With `http: true`: the app's HTTP server on a loopback port, serving the HTTP probe routes (`/t/...`). */
+  readonly httpServer?: HttpServer;
   readonly logger: CaptureLogger;
   /** What the probe's `@EventPattern` handler received, in order. */
   readonly events: ReceivedEvent[];
@@ -129,6 +134,12 @@ export interface RpcApp {
 /** Options of {@link startRpcApp}. */
 export interface RpcAppOptions {
   readonly providers?: Provider[];
+  /**
+   * A hybrid app: an HTTP app serving the HTTP probe routes of test-app.ts (`/t/me`, `/t/open`...)
+   * with the microservice connected to it (`inheritAppConfig: true`, without which Nest runs no
+   * global guard on the microservice's messages).
+   */
+  readonly http?: boolean;
 }
 
 /** Boots the probe handlers as a microservice on `transport` and connects a client to it. */
@@ -138,15 +149,30 @@ export async function startRpcApp(transport: RpcTransport, auth: CognitoAuthForR
   const events: ReceivedEvent[] = [];
   const moduleRef = await Test.createTestingModule({
     imports: [CognitoAuthModule.forRoot(auth)],
-    controllers: rpcProbeControllers(prefix, events),
+    controllers: [...rpcProbeControllers(prefix, events), ...(options.http ? [ProbeController] : [])],
     providers: options.providers ?? [],
   })
     .setLogger(logger)
     .compile();
   const server = transportOptions(transport, prefix, 0);
-  const app = moduleRef.createNestMicroservice<ClientOptions>({ ...server, logger });
-  await app.listen();
-  const port = transport === 'tcp' ? (app.unwrap<net.Server>().address() as AddressInfo).port : 0;
+  let app: INestMicroservice | INestApplication;
+  let microservice: INestMicroservice;
+  let httpServer: HttpServer | undefined;
+  if (options.http) {
+    const hybrid = moduleRef.createNestApplication({ logger });
+    // Nest keeps APP_GUARD guards (the module's global CognitoGuard) in the HTTP app's config: a
+    // connected microservice runs them only when it inherits that config.
+    microservice = hybrid.connectMicroservice<ClientOptions>(server, { inheritAppConfig: true });
+    await hybrid.startAllMicroservices();
+    await hybrid.listen(0, '127.0.0.1');
+    httpServer = hybrid.getHttpServer() as HttpServer;
+    app = hybrid;
+  } else {
+    microservice = moduleRef.createNestMicroservice<ClientOptions>({ ...server, logger });
+    await microservice.listen();
+    app = microservice;
+  }
+  const port = transport === 'tcp' ? (microservice.unwrap<net.Server>().address() as AddressInfo).port : 0;
   const client = ClientProxyFactory.create(transportOptions(transport, prefix, port));
   await client.connect();
   const metadataOf = new WeakMap<object, Readonly<Record<string, string>>>();
@@ -165,6 +191,7 @@ export async function startRpcApp(transport: RpcTransport, auth: CognitoAuthForR
   return {
     transport,
     app,
+    httpServer,
     logger,
     events,
     emit: async (name, data = {}, call = {}) => {

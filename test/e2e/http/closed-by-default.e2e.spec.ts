@@ -2,7 +2,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import request from 'supertest';
 import { type CognitoAuthForRootOptions, CognitoGuard, Public } from '../../../src/index.js';
 import { TestIdentityProvider } from '../../../src/testing/index.js';
-import { createTestApp, type TestApp } from '../../support/test-app.js';
+import { createTestApp, seedHeaders, type TestApp } from '../../support/test-app.js';
 
 /** Handlers of a transport the library has no adapter for. */
 class CustomTransportHandlers {
@@ -26,7 +26,9 @@ function customContext(type: string, handler: 'open' | 'closed'): ExecutionConte
 /**
  * Closed by default: an execution context type the guard has no adapter for is refused (401
  * `token_missing`) unless the handler is `@Public()` or the type is named in `passThroughContexts`.
- * The HTTP platform plays no part here: the guard is called with the context directly.
+ * The HTTP platform plays no part here: the guard is called with the context directly. A type the
+ * guard knows and `passThroughContexts` names is let through as `@Public()` routes are (RPC:
+ * test/e2e/rpc/rpc-pass-through.e2e.spec.ts).
  */
 describe('the guard refuses an execution context type it does not know', () => {
   let idp: TestIdentityProvider;
@@ -70,6 +72,25 @@ describe('the guard refuses an execution context type it does not know', () => {
       const res = await request(t.server).get('/t/me');
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('token_missing');
+    });
+  });
+
+  it('passThroughContexts naming a known type (http) lets its routes through as @Public() ones: a valid token still gives the caller', async () => {
+    await withApp({ passThroughContexts: ['http'] }, async (t) => {
+      const anonymous = await request(t.server).get('/t/email');
+      expect({ status: anonymous.status, body: anonymous.body }).toEqual({ status: 200, body: { email: null } });
+      const tokens = await idp.issueTokens({ sub: 'pass-http', email: 'pass-http@example.test' });
+      const known = await request(t.server).get('/t/email').set(seedHeaders(tokens));
+      expect({ status: known.status, body: known.body }).toEqual({ status: 200, body: { email: 'pass-http@example.test' } });
+      const bad = await request(t.server)
+        .get('/t/email')
+        .set(seedHeaders({ accessToken: 'x.y.z', idToken: tokens.idToken }));
+      expect({ status: bad.status, body: bad.body }).toEqual({ status: 200, body: { email: null } });
+      expect((await request(t.server).get('/t/admin')).status).toBe(200);
+      // Another type stays closed.
+      await expect(t.app.get(CognitoGuard).canActivate(customContext('kafka-custom', 'closed'))).rejects.toMatchObject({
+        code: 'token_missing',
+      });
     });
   });
 });
