@@ -237,7 +237,7 @@ export interface CognitoAuthModuleOptions {
    * for is refused (401 `token_missing`) unless named here or `@Public()`. Default `[]`.
    */
   passThroughContexts?: readonly string[];
-  /** An extra place to read tokens from, asked before the built-in ones. */
+  /** An extra place to read tokens from, asked for a token the built-in places (headers, Bearer, cookies...) did not find: they win. */
   tokenExtractor?: CognitoTokenExtractor;
   /** The app's own claim rules (403 `forbidden_claims` when it answers false). */
   validate?: CognitoValidateHook;
