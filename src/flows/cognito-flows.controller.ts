@@ -30,6 +30,20 @@ interface HttpRequest {
 
 const OAUTH_ERROR = /^[a-z_]{1,40}$/;
 
+/** A run of characters a `Location` header cannot carry as they are: spaces, controls, non-ASCII. */
+const NOT_IN_HEADER = /[^\x21-\x7e]+/g;
+
+/**
+ * `url` as a `Location` value: what a header cannot carry percent-encoded as UTF-8, `%XX` escapes
+ * kept (so Express's redirect, which encodes too, does not encode them twice). `/café` is `/caf%C3%A9`
+ * on every platform (Fastify's redirect sends the raw bytes, and never answers when Node refuses them).
+ */
+function locationHeader(url: string): string {
+  return url.replace(NOT_IN_HEADER, (run) =>
+    Array.from(Buffer.from(run, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
 /**
  * The flows as JSON endpoints (registered under `flows.path` by `CognitoFlowsControllerModule`).
  * Every route is `@Public()` except `password` and `logout/all`, which need a signed-in caller; CSRF
@@ -145,7 +159,13 @@ export class CognitoFlowsControllerBase {
     this.adapterHost.httpAdapter.redirect(res, 302, start.url);
   }
 
-  /** `GET callback?code&state`: 302 to `flows.hostedUi.afterLogin`, signed in (with cookies off: 200 with the tokens). */
+  /**
+   * `GET callback?code&state`: 302 to `flows.hostedUi.afterLogin` (default `/`), signed in. With cookies
+   * on, the session cookies ride on the redirect. With cookies off, the 302 carries the body `POST login`
+   * answers (`{status: 'signed_in', user, accessToken, idToken, refreshToken, expiresIn}`, `Cache-Control:
+   * no-store`): a client that does not follow redirects reads the tokens there, a browser that follows it
+   * drops them, and they never go into a URL. A refused callback (an `error` query, a bad state) is a JSON error.
+   */
   @Public()
   @Get('callback')
   async callback(@Query() query: Record<string, unknown>, @Req() req: HttpRequest, @Res() res: unknown): Promise<void> {
@@ -157,12 +177,16 @@ export class CognitoFlowsControllerBase {
       throw new InvalidStateError(`The hosted UI did not sign the user in (${reason})`);
     }
     const signedIn = await this.flows.callback({ code: String(query['code'] ?? ''), state: String(query['state'] ?? ''), cookie });
-    const body = this.session.signIn(res, signedIn.tokens);
-    if (body) {
-      this.adapterHost.httpAdapter.reply(res, { status: 'signed_in', user: signedIn.user, ...body }, 200);
+    const afterLogin = locationHeader(this.settings.flows?.hostedUi?.afterLogin ?? '/');
+    const tokens = this.session.signIn(res, signedIn.tokens); // sets Cache-Control: no-store
+    if (tokens) {
+      // The adapter's redirect() writes a body of its own: set Location, then answer 302 with the JSON body.
+      setResponseHeader(res, 'Location', afterLogin);
+      const body: SignedInResponse = { status: 'signed_in', user: signedIn.user, ...tokens };
+      this.adapterHost.httpAdapter.reply(res, body, 302);
       return;
     }
-    this.adapterHost.httpAdapter.redirect(res, 302, this.settings.flows?.hostedUi?.afterLogin ?? '/');
+    this.adapterHost.httpAdapter.redirect(res, 302, afterLogin);
   }
 
   /** A sign-in's cookies (or tokens for the body), or the challenge as it is. */

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { FlowStateCrypto } from '../../../src/flows/flow-state.crypto.js';
 import { TestIdentityProvider } from '../../../src/testing/index.js';
 import { cookieNamed, cookieValue, setCookies } from '../../support/cookies.js';
-import { HTTP_PLATFORMS, type TestApp } from '../../support/test-app.js';
+import { HTTP_PLATFORMS, seedHeaders, type TestApp } from '../../support/test-app.js';
 import { flowsApp, PASSWORD, STATE_KEY } from './flows-app.js';
 
 const REDIRECT = 'http://app.test/auth/callback';
@@ -184,14 +184,55 @@ describe.each(HTTP_PLATFORMS)('hosted UI (%s)', (platform) => {
     expect(res.headers['retry-after']).toBe('5');
   });
 
-  it('with cookies off the callback answers 200 with the tokens (a redirect could not carry them)', async () => {
+  it('with cookies off the callback still redirects to afterLogin (302), the tokens in the body for a client that does not follow it', async () => {
     const app = await flowsApp(idp, { flows: { hostedUi: hostedUi() } }, {}, platform);
     try {
       const { code, state, cookie } = await startSignIn(app);
       const res = await callback({ code, state }, cookie, app);
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(302);
+      expect(res.headers['location']).toBe('/home');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body).toMatchObject({ status: 'signed_in', user: { username: 'alice', groups: ['staff'] } });
-      expect(typeof res.body.accessToken).toBe('string');
+      expect(res.body.user.sub).toBe(idp.flows.user('alice')!.sub);
+      expect(Object.keys(res.body).sort()).toEqual(['accessToken', 'expiresIn', 'idToken', 'refreshToken', 'status', 'user']);
+      expect(setCookies(res).filter((c) => /^(AccessToken|IdToken|RefreshToken)=/.test(c))).toEqual([]);
+      // The tokens are the ones the provider issued for the code: the app accepts them.
+      const me = await request(app.server).get('/t/me').set(seedHeaders(res.body));
+      expect(me.status).toBe(200);
+      expect(me.body.sub).toBe(res.body.user.sub);
+      expect(idp.flows.calls['oauth2/token']).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with cookies off and no afterLogin set, the callback redirects to /', async () => {
+    const { afterLogin: _unused, ...noAfterLogin } = hostedUi();
+    const app = await flowsApp(idp, { flows: { hostedUi: noAfterLogin } }, {}, platform);
+    try {
+      const { code, state, cookie } = await startSignIn(app);
+      const res = await callback({ code, state }, cookie, app);
+      expect(res.status).toBe(302);
+      expect(res.headers['location']).toBe('/');
+      expect(res.body.status).toBe('signed_in');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([true, false])('an afterLogin with characters a header cannot carry is percent-encoded, once (cookies %s)', async (enabled) => {
+    const app = await flowsApp(
+      idp,
+      { cookies: { enabled, secure: false }, flows: { hostedUi: { ...hostedUi(), afterLogin: '/café/€?q=%20' } } },
+      {},
+      platform,
+    );
+    try {
+      const { code, state, cookie } = await startSignIn(app);
+      const res = await callback({ code, state }, cookie, app);
+      expect(res.status).toBe(302);
+      expect(res.headers['location']).toBe('/caf%C3%A9/%E2%82%AC?q=%20');
     } finally {
       await app.close();
     }
