@@ -1,7 +1,16 @@
-import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Injectable, type Provider, UseGuards } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CognitoGuard } from './guard/cognito.guard.js';
 import type { CognitoAuthModuleExtras, CognitoAuthModuleOptions } from './options/cognito-auth.options.js';
+
+/**
+ * A use of `CognitoGuard` inside the module (it holds no routes). Nest's `overrideGuard(CognitoGuard)`
+ * replaces the uses of a guard, not a provider of it, and the global guard is a provider: this use
+ * gives a test's override something to replace, and the global guard defers to what replaced it.
+ */
+@Injectable()
+@UseGuards(CognitoGuard)
+class CognitoGuardUse {}
 
 const builder = new ConfigurableModuleBuilder<CognitoAuthModuleOptions>({
   moduleName: 'CognitoAuth',
@@ -10,7 +19,7 @@ const builder = new ConfigurableModuleBuilder<CognitoAuthModuleOptions>({
 })
   .setClassMethodName('forRoot')
   .setExtras<CognitoAuthModuleExtras>({ globalGuard: true }, (definition, extras) => {
-    const guard: Provider[] = extras.globalGuard === false ? [] : [{ provide: APP_GUARD, useExisting: CognitoGuard }];
+    const guard: Provider[] = extras.globalGuard === false ? [] : [{ provide: APP_GUARD, useExisting: CognitoGuard }, CognitoGuardUse];
     return { ...definition, global: true, providers: [...(definition.providers ?? []), ...guard] };
   })
   .build();

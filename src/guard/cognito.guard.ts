@@ -1,5 +1,5 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { AuthResult, TokenUse } from '../auth/authenticator.types.js';
 import { isPromiseLike } from '../auth/maybe-async.js';
 import { CognitoAuthenticator } from '../auth/cognito.authenticator.js';
@@ -20,6 +20,7 @@ import {
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { OnlineSessionChecker } from '../shared-state/online-session.checker.js';
 import type { VerifiedTokens } from '../tokens/token.types.js';
+import { linkGuardUse } from './guard-replacement.js';
 import { checkPoolRule, readRouteRules, type RouteRules } from './route-rules.js';
 
 /** An outcome with the tokens it came from and the token mode it was established for. */
@@ -39,7 +40,11 @@ type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: 
  * another place, add a rule, or answer failures its own way.
  */
 @Injectable()
-export class CognitoGuard implements CanActivate {
+export class CognitoGuard implements CanActivate, OnModuleInit {
+  /** What a test's `overrideGuard(CognitoGuard)` put in this guard's place, which the global guard then defers to. */
+  private replacement: CanActivate | undefined;
+  @Optional() @Inject(ModulesContainer) private readonly modules?: ModulesContainer;
+
   constructor(
     protected readonly reflector: Reflector,
     @Inject(COGNITO_AUTH_SETTINGS) protected readonly settings: CognitoAuthSettings,
@@ -55,6 +60,7 @@ export class CognitoGuard implements CanActivate {
    * hook): Nest then skips an `await` per guard.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.replacement) return this.replacement.canActivate(context) as boolean | Promise<boolean>;
     try {
       let rules = this.getRouteRules(context);
       const passThrough = this.settings.passThroughContexts;
@@ -67,6 +73,14 @@ export class CognitoGuard implements CanActivate {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * In a test module where `overrideGuard(CognitoGuard)` replaced the guard's uses, the global
+   * guard (a provider, which the override leaves alone) answers as the replacement does.
+   */
+  onModuleInit(): void {
+    if (this.constructor === CognitoGuard) this.replacement = linkGuardUse(this.modules, CognitoGuard);
   }
 
   /** The outcome against the route: public routes pass, a failure is refused, then the route's rules. */

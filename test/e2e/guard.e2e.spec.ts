@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { type CanActivate, Controller, Get, type Type, UseGuards } from '@nestjs/common';
 import request from 'supertest';
 import {
   CognitoAuthenticator,
@@ -34,7 +34,18 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
       const tokens = await idp.issueTokens({ sub: 'u-1', email: 'u1@example.test' });
       const res = await request(t.server).get('/t/me').set({ accesstoken: tokens.accessToken, IdToken: tokens.idToken });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ sub: 'u-1', email: 'u1@example.test', username: 'u-1', clientId: 'client-a' });
+      // The principal serialises as the pinned shape (DESIGN §16): no email, no claims.
+      expect(res.body).toStrictEqual({
+        kind: 'user',
+        pool: 'default',
+        sub: 'u-1',
+        username: 'u-1',
+        groups: [],
+        scopes: ['aws.cognito.signin.user.admin'],
+        clientId: 'client-a',
+      });
+      const email = await request(t.server).get('/t/email').set({ accesstoken: tokens.accessToken, IdToken: tokens.idToken });
+      expect(email.body).toEqual({ email: 'u1@example.test' });
     });
 
     it('takes the access token from Authorization: Bearer (scheme in any case) with IDTOKEN', async () => {
@@ -258,8 +269,9 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
     }
   });
 
-  // Nest's documented pattern: the global guard is APP_GUARD useExisting CognitoGuard, so
-  // overrideProvider(CognitoGuard) replaces it; overrideGuard(CognitoGuard) replaces @UseGuards uses.
+  // The global guard is APP_GUARD useExisting CognitoGuard (Nest's documented pattern), so
+  // overrideProvider(CognitoGuard) replaces it; overrideGuard(CognitoGuard) replaces @UseGuards uses,
+  // and the global guard defers to the same replacement.
   describe('replacing the guard in tests', () => {
     @Controller('x')
     @UseGuards(CognitoGuard)
@@ -269,12 +281,16 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
       }
     }
 
-    async function statuses(globalGuard: boolean, override?: 'guard' | 'provider'): Promise<number[]> {
-      const fake = { canActivate: () => true };
+    async function statuses(
+      globalGuard: boolean,
+      override?: 'guard' | 'provider',
+      fake: CanActivate = { canActivate: () => true },
+      controllers: Type<unknown>[] = [XController, ProbeController],
+    ): Promise<number[]> {
       const t = await createTestApp(
         { ...idp.moduleOptions(), globalGuard },
         {
-          controllers: [XController, ProbeController],
+          controllers,
           override: (builder) =>
             override === 'guard'
               ? builder.overrideGuard(CognitoGuard).useValue(fake)
@@ -285,7 +301,8 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
         platform,
       );
       try {
-        return [(await request(t.server).get('/x')).status, (await request(t.server).get('/t/admin')).status];
+        const paths = controllers.includes(XController) ? ['/x', '/t/admin'] : ['/t/admin'];
+        return await Promise.all(paths.map(async (path) => (await request(t.server).get(path)).status));
       } finally {
         await t.close();
       }
@@ -294,6 +311,36 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
     it('overrideGuard(CognitoGuard) replaces @UseGuards(CognitoGuard)', async () => {
       expect(await statuses(false)).toEqual([401, 200]);
       expect(await statuses(false, 'guard')).toEqual([200, 200]);
+    });
+
+    it('overrideGuard(CognitoGuard) replaces the global guard too (globalGuard on, the default)', async () => {
+      expect(await statuses(true, 'guard')).toEqual([200, 200]);
+      // No controller names the guard: the module's own use of it is what the override replaces.
+      expect(await statuses(true, 'guard', undefined, [ProbeController])).toEqual([200]);
+      // The global guard answers as the replacement does, a refusal included.
+      expect(await statuses(true, 'guard', { canActivate: () => false }, [ProbeController])).toEqual([403]);
+    });
+
+    it('app.get(CognitoGuard) is the guard that runs: the global one, or what overrideProvider put there', async () => {
+      const plain = await createTestApp(idp.moduleOptions(), { controllers: [ProbeController] }, platform);
+      try {
+        const canActivate = jest.spyOn(plain.app.get(CognitoGuard), 'canActivate');
+        expect((await request(plain.server).get('/t/admin')).status).toBe(401);
+        expect(canActivate).toHaveBeenCalledTimes(1);
+      } finally {
+        await plain.close();
+      }
+      const fake = { canActivate: () => true };
+      const replaced = await createTestApp(
+        idp.moduleOptions(),
+        { controllers: [ProbeController], override: (builder) => builder.overrideProvider(CognitoGuard).useValue(fake) },
+        platform,
+      );
+      try {
+        expect(replaced.app.get(CognitoGuard)).toBe(fake);
+      } finally {
+        await replaced.close();
+      }
     });
 
     it('overrideProvider(CognitoGuard) replaces the global guard', async () => {
