@@ -99,6 +99,12 @@ function resolvePlace(f: PoolFields): PoolPlace {
 /** The app client ids (a string is comma-separated), deduplicated, in order. */
 function resolveClientIds(src: Sourced<unknown>): string[] {
   const { value, source } = src;
+  if (value === undefined && (source === 'clientId' || source === 'APP_CLIENT_ID')) {
+    throw new CognitoConfigError(
+      source,
+      'is required: at least one app client id (the clientId option, or APP_CLIENT_ID in the environment)',
+    );
+  }
   const list =
     value === undefined ? [] : typeof value === 'string' ? value.split(',') : Array.isArray(value) ? [...(value as unknown[])] : null;
   if (!list || list.some((c) => typeof c !== 'string')) throw new CognitoConfigError(source, 'must be a string or a list of strings');
@@ -161,6 +167,12 @@ function resolveIssuers(f: PoolFields, pool: PoolPlace): { issuers: string[]; jw
 function resolveReplicas(src: Sourced<unknown> | undefined, pool: PoolPlace): ResolvedReplicaIssuer[] {
   if (src === undefined || src.value === undefined) return [];
   const { value, source } = src;
+  if (value === undefined && (source === 'clientId' || source === 'APP_CLIENT_ID')) {
+    throw new CognitoConfigError(
+      source,
+      'is required: at least one app client id (the clientId option, or APP_CLIENT_ID in the environment)',
+    );
+  }
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? [...(value as unknown[])] : null;
   if (!list || list.some((r) => typeof r !== 'string')) throw new CognitoConfigError(source, 'must be a list of region names');
   const regions = [...new Set((list as string[]).map((r) => r.trim()).filter((r) => r !== ''))];

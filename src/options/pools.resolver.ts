@@ -88,6 +88,14 @@ function readPoolList(o: CognitoAuthModuleOptions, reader: SettingsReader): Sour
   return list.value.length > 0 ? { value: list.value, source: list.source } : undefined;
 }
 
+/**
+ * The name a missing setting's start-up error gives: the option when the setting beside it came
+ * from options (environment variable names are upper case), the environment variable otherwise.
+ */
+function missingName(beside: Sourced<unknown> | undefined, option: string, env: string): string {
+  return beside !== undefined && !/^[A-Z0-9_]+$/.test(beside.source) ? option : env;
+}
+
 /** The module's own pool: options, else django-cognito-redux's environment variables. */
 function moduleFields(o: CognitoAuthModuleOptions, reader: SettingsReader, poolId: Sourced<string> | undefined): PoolFields {
   return {
@@ -95,7 +103,7 @@ function moduleFields(o: CognitoAuthModuleOptions, reader: SettingsReader, poolI
     clientId:
       o.clientId !== undefined
         ? { value: o.clientId, source: 'clientId' }
-        : (reader.read(['APP_CLIENT_ID']) ?? { value: undefined, source: 'APP_CLIENT_ID' }),
+        : (reader.read(['APP_CLIENT_ID']) ?? { value: undefined, source: missingName(poolId, 'clientId', 'APP_CLIENT_ID') }),
     clientSecret:
       o.clientSecret !== undefined
         ? { value: o.clientSecret, source: 'clientSecret' }

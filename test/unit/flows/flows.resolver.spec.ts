@@ -89,6 +89,9 @@ describe('flows settings', () => {
       'flows.hostedUi.afterLogin',
     ],
     [{ flows: { hostedUi: { domain: 'a.example', redirectUri: 'https://b/cb', scopes: [] } } }, 'flows.hostedUi.scopes'],
+    // A missing one is named as the one beside it was given: an option.
+    [{ flows: { hostedUi: { domain: 'a.example' } } }, 'flows.hostedUi.redirectUri'],
+    [{ flows: { hostedUi: { redirectUri: 'https://b/cb' } } }, 'flows.hostedUi.domain'],
   ])('bad option %p names %s', (options, setting) => {
     expect(configError(() => resolveCognitoSettings({ ...options, sharedState: { stateKey: KEY } }, envOf(base))).setting).toBe(setting);
   });

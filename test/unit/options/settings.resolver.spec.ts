@@ -17,6 +17,15 @@ function configError(fn: () => unknown): CognitoConfigError {
 }
 
 describe('resolveCognitoSettings', () => {
+  it('a missing client id is named as the pool id was given: the option beside an option, else the variable', () => {
+    const fromOptions = configError(() => resolveCognitoSettings({ userPoolId: 'eu-west-1_AbC123' }, envOf({})));
+    expect(fromOptions.setting).toBe('clientId');
+    expect(fromOptions.message).toContain('APP_CLIENT_ID');
+    const fromEnv = configError(() => resolveCognitoSettings(undefined, envOf({ COGNITO_POOL_ID: 'eu-west-1_AbC123' })));
+    expect(fromEnv.setting).toBe('APP_CLIENT_ID');
+    expect(fromEnv.message).toContain('clientId');
+  });
+
   it('reads the seed environment names and applies the documented defaults', () => {
     const s = resolveCognitoSettings(undefined, envOf(base));
     expect(s.userPoolId).toBe('eu-west-1_AbC123');
