@@ -38,7 +38,13 @@ export interface VerifiedTokens {
 
 /**
  * The caller when user sync is off (or before it exists): a principal built from the verified
- * claims. The ID token's claims win where both tokens carry one.
+ * claims. The ID token's claims win where both tokens carry one. A frozen plain object.
+ *
+ * Its own enumerable members are exactly `kind, pool, sub, username, groups, scopes, clientId`
+ * (`username` only when the tokens carry one: never on a machine), so serialising it (`JSON`,
+ * over HTTP, GraphQL or a socket), spreading it, `Object.keys` and deep equality see that shape
+ * and nothing else. `email` and `claims` are its own members as well, read as `principal.claims`,
+ * but not enumerable: they are never serialised or copied by a spread; read them explicitly.
  */
 export interface CognitoPrincipal {
   /**
@@ -49,11 +55,17 @@ export interface CognitoPrincipal {
   /** The name of the pool that issued the tokens (`'default'` with a single pool). */
   readonly pool: string;
   readonly sub: string;
+  /** `cognito:username` (ID token) or `username` (access token); absent, so `undefined`, for a machine. */
   readonly username: string | undefined;
+  /** The ID token's `email`. Not enumerable: not in the principal's JSON, spread or `Object.keys`. */
   readonly email: string | undefined;
   readonly groups: readonly string[];
   readonly scopes: readonly string[];
   readonly clientId: string;
+  /**
+   * The verified claims (both tokens' merged, the ID token's winning), deep-frozen. Not
+   * enumerable: not in the principal's JSON, spread or `Object.keys`.
+   */
   readonly claims: Readonly<Record<string, unknown>>;
 }
 

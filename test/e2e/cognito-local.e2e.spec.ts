@@ -39,7 +39,9 @@ describe('against cognito-local', () => {
       const tokens = await pool.login('alice', 'Alice-Passw0rd!');
       const res = await request(t.server).get('/t/me').set(seedHeaders(tokens));
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ username: 'alice', email: 'alice@example.test', groups: ['admin'], clientId: pool.clientId });
+      expect(res.body).toMatchObject({ username: 'alice', groups: ['admin'], clientId: pool.clientId });
+      expect(Object.keys(res.body)).not.toContain('email');
+      expect((await request(t.server).get('/t/email').set(seedHeaders(tokens))).body).toEqual({ email: 'alice@example.test' });
       expect((await request(t.server).get('/t/admin').set(seedHeaders(tokens))).status).toBe(200);
     });
 

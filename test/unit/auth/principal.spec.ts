@@ -31,17 +31,16 @@ describe('buildPrincipal', () => {
     const principal = buildPrincipal({ access: claims }, 'staff-pool');
     expect(principal.claims).toBe(claims);
     expect(principal.groups).toBe(claims['cognito:groups']);
-    expect(principal).toEqual({
+    expect(principal).toStrictEqual({
       kind: 'user',
       pool: 'staff-pool',
       sub: 'u-1',
       username: 'alice',
-      email: undefined,
       groups: ['admin', 'staff'],
       scopes: ['openid', 'profile'],
       clientId: 'web',
-      claims,
     });
+    expect(principal.email).toBeUndefined();
     expect(Object.isFrozen(principal) && Object.isFrozen(principal.scopes)).toBe(true);
   });
 
@@ -51,7 +50,8 @@ describe('buildPrincipal', () => {
     expect(principal.groups).not.toBe(claims['cognito:groups']);
     expect(Object.isFrozen(principal.groups)).toBe(true);
     expect(Object.isFrozen(claims['cognito:groups'])).toBe(false);
-    expect(principal).toMatchObject({ username: 'alice', email: 'a@example.test', clientId: 'web', groups: ['a'], scopes: [] });
+    expect(principal).toMatchObject({ username: 'alice', clientId: 'web', groups: ['a'], scopes: [] });
+    expect(principal.email).toBe('a@example.test');
   });
 
   it("a pair: merged claims (the ID token's win), groups of both without repeats", () => {
@@ -76,6 +76,98 @@ describe('buildPrincipal', () => {
 
   it('a client-credentials access token is a machine', () => {
     const principal = buildPrincipal({ access: deepFreeze(access({ sub: 'web', username: undefined })) });
-    expect(principal).toMatchObject({ kind: 'machine', sub: 'web', username: undefined, clientId: 'web' });
+    expect(principal).toMatchObject({ kind: 'machine', sub: 'web', clientId: 'web' });
+    expect(principal.username).toBeUndefined();
+  });
+
+  describe('the pinned shape (DESIGN §16): what is serialised, spread and compared', () => {
+    const pair = () => ({
+      access: deepFreeze(access({ 'cognito:groups': ['staff'], 'custom:tenant': 'acme' })),
+      id: deepFreeze(id({ 'cognito:groups': ['staff'] })),
+    });
+    const machine = () => deepFreeze(access({ sub: 'robot', client_id: 'robot', username: undefined, scope: 'reports/read' }));
+
+    it("a user's own enumerable members are exactly kind, pool, sub, username, groups, scopes, clientId", () => {
+      const principal = buildPrincipal(pair(), 'staff');
+      expect(Object.keys(principal)).toEqual(['kind', 'pool', 'sub', 'username', 'groups', 'scopes', 'clientId']);
+      expect(principal).toStrictEqual({
+        kind: 'user',
+        pool: 'staff',
+        sub: 'u-1',
+        username: 'alice',
+        groups: ['staff'],
+        scopes: ['openid', 'profile'],
+        clientId: 'web',
+      });
+      expect({ ...principal }).toStrictEqual({
+        kind: 'user',
+        pool: 'staff',
+        sub: 'u-1',
+        username: 'alice',
+        groups: ['staff'],
+        scopes: ['openid', 'profile'],
+        clientId: 'web',
+      });
+    });
+
+    it('a machine has no username member at all (not one holding undefined)', () => {
+      const principal = buildPrincipal({ access: machine() });
+      expect(Object.keys(principal)).toEqual(['kind', 'pool', 'sub', 'groups', 'scopes', 'clientId']);
+      expect('username' in principal).toBe(false);
+      expect(principal).toStrictEqual({
+        kind: 'machine',
+        pool: 'default',
+        sub: 'robot',
+        groups: [],
+        scopes: ['reports/read'],
+        clientId: 'robot',
+      });
+    });
+
+    it('JSON round trip: the pinned literal, no claims and no email', () => {
+      expect(JSON.parse(JSON.stringify(buildPrincipal(pair(), 'staff')))).toStrictEqual({
+        kind: 'user',
+        pool: 'staff',
+        sub: 'u-1',
+        username: 'alice',
+        groups: ['staff'],
+        scopes: ['openid', 'profile'],
+        clientId: 'web',
+      });
+      expect(JSON.parse(JSON.stringify(buildPrincipal({ access: machine() })))).toStrictEqual({
+        kind: 'machine',
+        pool: 'default',
+        sub: 'robot',
+        groups: [],
+        scopes: ['reports/read'],
+        clientId: 'robot',
+      });
+    });
+
+    it('claims and email still read as before: own, non-enumerable, read-only members', () => {
+      const tokens = pair();
+      const principal = buildPrincipal(tokens, 'staff');
+      expect(principal.email).toBe('a@example.test');
+      expect(principal.claims).toEqual({ ...tokens.access, ...tokens.id });
+      expect(principal.claims['custom:tenant']).toBe('acme');
+      expect(principal.claims.token_use).toBe('id');
+      for (const name of ['email', 'claims']) {
+        expect(Object.getOwnPropertyDescriptor(principal, name)).toMatchObject({ enumerable: false, writable: false, configurable: false });
+      }
+      const lone = machine();
+      const robot = buildPrincipal({ access: lone });
+      expect(robot.claims).toBe(lone);
+      expect(robot.email).toBeUndefined();
+      expect(Object.prototype.hasOwnProperty.call(robot, 'email')).toBe(true);
+    });
+
+    it('stays frozen', () => {
+      const principal = buildPrincipal(pair());
+      expect(Object.isFrozen(principal)).toBe(true);
+      expect(() => {
+        (principal as { sub: string }).sub = 'x';
+      }).toThrow(TypeError);
+      expect(() => Object.defineProperty(principal, 'claims', { value: {} })).toThrow(TypeError);
+    });
   });
 });
