@@ -7,7 +7,7 @@ const NONE: readonly string[] = Object.freeze([]);
  * Builds the caller from verified claims; the ID token's claims win where both have one. Verified
  * claims are deep-frozen, so a lone token's claims and groups are shared, not copied.
  *
- * The principal's own enumerable members are the pinned shape (DESIGN §16) and nothing else:
+ * The principal's own enumerable members are the documented shape and nothing else:
  * `kind, pool, sub, username` (only when there is one, so never on a machine), `groups, scopes,
  * clientId`. That is what `JSON.stringify`, spreading and deep equality see. `email` and `claims`
  * are own members too, but not enumerable: they read as ever and are never serialised. Built once

@@ -34,7 +34,7 @@ describe.each(HTTP_PLATFORMS)('CognitoGuard and the decorators over real HTTP (%
       const tokens = await idp.issueTokens({ sub: 'u-1', email: 'u1@example.test' });
       const res = await request(t.server).get('/t/me').set({ accesstoken: tokens.accessToken, IdToken: tokens.idToken });
       expect(res.status).toBe(200);
-      // The principal serialises as the pinned shape (DESIGN §16): no email, no claims.
+      // The principal serialises as its documented shape: no email, no claims.
       expect(res.body).toStrictEqual({
         kind: 'user',
         pool: 'default',

@@ -16,7 +16,7 @@ import { listen, WireClient } from './support/wire.js';
  * the clock tolerance, `__proto__` / `constructor` / `prototype` members at any depth, non-object
  * and non-UTF-8 payloads, hostile `alg`, `kid`, `crit`, `jku`, `jwk`, `b64` header members, a
  * wrong `at_hash`, and a working, bogus or no refresh token. The oracle computes the exact answer
- * from DESIGN.md's rules; the app must give exactly that, never a 5xx, and leak nothing.
+ * from the documented verification rules (the README's status table and token rules); the app must give exactly that, never a 5xx, and leak nothing.
  */
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 const tally = new Tally('fuzz: JOSE headers and claim sets', import.meta.url);

@@ -1,5 +1,5 @@
 /**
- * The fuzz suites' oracle: what DESIGN.md sections 3 and 5 say a request must get, computed from
+ * The fuzz suites' oracle: what the documented verification rules say a request must get, computed from
  * the exact token strings sent, with jose as the signature oracle.
  *
  * A token is valid for a use when: it is at most `maxTokenLength` characters; it is a compact JWS

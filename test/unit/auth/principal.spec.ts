@@ -80,7 +80,7 @@ describe('buildPrincipal', () => {
     expect(principal.username).toBeUndefined();
   });
 
-  describe('the pinned shape (DESIGN §16): what is serialised, spread and compared', () => {
+  describe('the documented shape: what is serialised, spread and compared', () => {
     const pair = () => ({
       access: deepFreeze(access({ 'cognito:groups': ['staff'], 'custom:tenant': 'acme' })),
       id: deepFreeze(id({ 'cognito:groups': ['staff'] })),
