@@ -40,20 +40,24 @@ describe('Rs256Placement', () => {
     expect(await windowOf(placement, signals, 25)).toBe(true);
   });
 
-  it('keeps them on this thread with one core, however busy', async () => {
+  it('keeps them on this thread with one or two cores, however busy and idle the machine', async () => {
     const signals = Object.assign(new FakeSignals(), { busy: 1, loadAverage: 0 });
-    const placement = new Rs256Placement(1, signals);
-    for (let w = 0; w < 3; w++) expect(await windowOf(placement, signals, 25)).toBe(false);
+    for (const cores of [1, 2]) {
+      const placement = new Rs256Placement(cores, signals);
+      for (let w = 0; w < 3; w++) expect(await windowOf(placement, signals, 25)).toBe(false);
+    }
   });
 
-  it('keeps them on this thread when every other core is busy (the load average leaves no idle core)', async () => {
-    const signals = Object.assign(new FakeSignals(), { busy: 0.95, loadAverage: 2.1 });
-    const placement = new Rs256Placement(2, signals);
-    expect(await windowOf(placement, signals, 25)).toBe(false);
+  it('keeps them on this thread unless a core is idle beyond this thread and the worker (load below cores - 2)', async () => {
+    const signals = Object.assign(new FakeSignals(), { busy: 0.95, loadAverage: 0.9 });
+    const three = new Rs256Placement(3, signals);
+    expect(await windowOf(three, signals, 25)).toBe(true);
+    signals.loadAverage = 1;
+    expect(await windowOf(three, signals, 25)).toBe(false);
     const four = new Rs256Placement(4, signals);
-    signals.loadAverage = 3;
+    signals.loadAverage = 2;
     expect(await windowOf(four, signals, 25)).toBe(false);
-    signals.loadAverage = 2.9;
+    signals.loadAverage = 1.9;
     expect(await windowOf(four, signals, 25)).toBe(true);
   });
 
