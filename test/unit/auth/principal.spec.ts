@@ -86,62 +86,35 @@ describe('buildPrincipal', () => {
       id: deepFreeze(id({ 'cognito:groups': ['staff'] })),
     });
     const machine = () => deepFreeze(access({ sub: 'robot', client_id: 'robot', username: undefined, scope: 'reports/read' }));
+    /** What the pair and the machine token above serialise to: the documented shape, nothing more. */
+    const ALICE = {
+      kind: 'user',
+      pool: 'staff',
+      sub: 'u-1',
+      username: 'alice',
+      groups: ['staff'],
+      scopes: ['openid', 'profile'],
+      clientId: 'web',
+    };
+    const ROBOT = { kind: 'machine', pool: 'default', sub: 'robot', groups: [], scopes: ['reports/read'], clientId: 'robot' };
 
     it("a user's own enumerable members are exactly kind, pool, sub, username, groups, scopes, clientId", () => {
       const principal = buildPrincipal(pair(), 'staff');
       expect(Object.keys(principal)).toEqual(['kind', 'pool', 'sub', 'username', 'groups', 'scopes', 'clientId']);
-      expect(principal).toStrictEqual({
-        kind: 'user',
-        pool: 'staff',
-        sub: 'u-1',
-        username: 'alice',
-        groups: ['staff'],
-        scopes: ['openid', 'profile'],
-        clientId: 'web',
-      });
-      expect({ ...principal }).toStrictEqual({
-        kind: 'user',
-        pool: 'staff',
-        sub: 'u-1',
-        username: 'alice',
-        groups: ['staff'],
-        scopes: ['openid', 'profile'],
-        clientId: 'web',
-      });
+      expect(principal).toStrictEqual(ALICE);
+      expect({ ...principal }).toStrictEqual(ALICE);
     });
 
     it('a machine has no username member at all (not one holding undefined)', () => {
       const principal = buildPrincipal({ access: machine() });
       expect(Object.keys(principal)).toEqual(['kind', 'pool', 'sub', 'groups', 'scopes', 'clientId']);
       expect('username' in principal).toBe(false);
-      expect(principal).toStrictEqual({
-        kind: 'machine',
-        pool: 'default',
-        sub: 'robot',
-        groups: [],
-        scopes: ['reports/read'],
-        clientId: 'robot',
-      });
+      expect(principal).toStrictEqual(ROBOT);
     });
 
     it('JSON round trip: the pinned literal, no claims and no email', () => {
-      expect(JSON.parse(JSON.stringify(buildPrincipal(pair(), 'staff')))).toStrictEqual({
-        kind: 'user',
-        pool: 'staff',
-        sub: 'u-1',
-        username: 'alice',
-        groups: ['staff'],
-        scopes: ['openid', 'profile'],
-        clientId: 'web',
-      });
-      expect(JSON.parse(JSON.stringify(buildPrincipal({ access: machine() })))).toStrictEqual({
-        kind: 'machine',
-        pool: 'default',
-        sub: 'robot',
-        groups: [],
-        scopes: ['reports/read'],
-        clientId: 'robot',
-      });
+      expect(JSON.parse(JSON.stringify(buildPrincipal(pair(), 'staff')))).toStrictEqual(ALICE);
+      expect(JSON.parse(JSON.stringify(buildPrincipal({ access: machine() })))).toStrictEqual(ROBOT);
     });
 
     it('claims and email still read as before: own, non-enumerable, read-only members', () => {
