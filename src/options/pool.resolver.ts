@@ -167,12 +167,6 @@ function resolveIssuers(f: PoolFields, pool: PoolPlace): { issuers: string[]; jw
 function resolveReplicas(src: Sourced<unknown> | undefined, pool: PoolPlace): ResolvedReplicaIssuer[] {
   if (src === undefined || src.value === undefined) return [];
   const { value, source } = src;
-  if (value === undefined && (source === 'clientId' || source === 'APP_CLIENT_ID')) {
-    throw new CognitoConfigError(
-      source,
-      'is required: at least one app client id (the clientId option, or APP_CLIENT_ID in the environment)',
-    );
-  }
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? [...(value as unknown[])] : null;
   if (!list || list.some((r) => typeof r !== 'string')) throw new CognitoConfigError(source, 'must be a list of region names');
   const regions = [...new Set((list as string[]).map((r) => r.trim()).filter((r) => r !== ''))];
