@@ -5,7 +5,7 @@ import type {
   ResolvedFlowsSettings,
   ResolvedHostedUiSettings,
 } from './cognito-auth.options.js';
-import { checkUrl, type SettingsReader, type Sourced } from './settings.reader.js';
+import { checkUrl, missingName, type SettingsReader, type Sourced } from './settings.reader.js';
 
 /** One path segment of a route prefix (RFC 3986 unreserved characters). */
 const PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
@@ -53,17 +53,15 @@ function resolveHostedUi(given: CognitoHostedUiOptions | undefined, reader: Sett
   if (typeof h !== 'object' || h === null) throw new CognitoConfigError('flows.hostedUi', 'must be an options object');
   const domain = reader.str('flows.hostedUi.domain', h.domain, ['COGNITO_DOMAIN']);
   const redirect = reader.str('flows.hostedUi.redirectUri', h.redirectUri, ['COGNITO_REDIRECT_URI']);
-  // A missing one is named as its partner was given: the option beside an option, else the variable.
-  const fromOption = (s: { source: string }): boolean => s.source.startsWith('flows.');
   if (!domain) {
     if (redirect) {
-      const name = fromOption(redirect) ? 'flows.hostedUi.domain' : 'COGNITO_DOMAIN';
+      const name = missingName(redirect, 'flows.hostedUi.domain', 'COGNITO_DOMAIN');
       throw new CognitoConfigError(name, `is required with ${redirect.source}: the hosted UI needs the user pool domain`);
     }
     return undefined;
   }
   if (!redirect) {
-    const name = fromOption(domain) ? 'flows.hostedUi.redirectUri' : 'COGNITO_REDIRECT_URI';
+    const name = missingName(domain, 'flows.hostedUi.redirectUri', 'COGNITO_REDIRECT_URI');
     throw new CognitoConfigError(name, `is required with ${domain.source}: the callback URL registered on the app client`);
   }
   const value: ResolvedHostedUiSettings = {

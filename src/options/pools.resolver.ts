@@ -1,7 +1,7 @@
 import { CognitoConfigError } from '../errors/cognito-auth.errors.js';
 import type { CognitoAuthModuleOptions, CognitoAuthSettings, ResolvedPoolSettings } from './cognito-auth.options.js';
 import { type PoolFields, resolvePool } from './pool.resolver.js';
-import type { SettingsReader, Sourced } from './settings.reader.js';
+import { missingName, type SettingsReader, type Sourced } from './settings.reader.js';
 
 /** The name of the pool given by `userPoolId` / `COGNITO_POOL_ID` (and of the only pool of a single-pool app). */
 export const DEFAULT_POOL_NAME = 'default';
@@ -86,14 +86,6 @@ function readPoolList(o: CognitoAuthModuleOptions, reader: SettingsReader): Sour
   }
   if (!Array.isArray(list.value)) throw new CognitoConfigError(list.source, `must be a list of pools, e.g. ${LIST_EXAMPLE}`);
   return list.value.length > 0 ? { value: list.value, source: list.source } : undefined;
-}
-
-/**
- * The name a missing setting's start-up error gives: the option when the setting beside it came
- * from options (environment variable names are upper case), the environment variable otherwise.
- */
-function missingName(beside: Sourced<unknown> | undefined, option: string, env: string): string {
-  return beside !== undefined && !/^[A-Z0-9_]+$/.test(beside.source) ? option : env;
 }
 
 /** The module's own pool: options, else django-cognito-redux's environment variables. */
