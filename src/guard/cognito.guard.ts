@@ -179,9 +179,13 @@ export class CognitoGuard implements CanActivate, OnModuleInit {
     return adapter.refuse(context, error, tokens);
   }
 
-  /** A context type with no adapter: through only when `@Public()` or named in `passThroughContexts`, else 401 `token_missing`. */
-  protected handleUnknownContext(context: ExecutionContext, rules: RouteRules): boolean {
-    if (rules.isPublic || this.settings.passThroughContexts.includes(context.getType<string>())) return true;
+  /**
+   * A context type with no adapter: through only when its rules are public (`@Public()`, or the type
+   * named in `passThroughContexts`, which `canActivate` has already turned into public rules), else
+   * 401 `token_missing`.
+   */
+  protected handleUnknownContext(_context: ExecutionContext, rules: RouteRules): boolean {
+    if (rules.isPublic) return true;
     throw new TokenMissingError([], true, 'Authentication token missing');
   }
 
