@@ -35,6 +35,26 @@ function show(view, info) {
   $('info').textContent = info ?? '';
 }
 
+/** How many handlers are still at work: while any is, the page is `aria-busy` (screen readers and tests wait for it). */
+let working = 0;
+
+/** Wraps an async handler so the page is `aria-busy` until it has finished, not only until its fetch has answered. */
+function busy(handler) {
+  return async (event) => {
+    working += 1;
+    document.body.setAttribute('aria-busy', 'true');
+    try {
+      await handler(event);
+    } finally {
+      working -= 1;
+      if (working === 0) document.body.removeAttribute('aria-busy');
+    }
+  };
+}
+
+/** Listens for `type` on the element `id` with an async handler (see `busy`). */
+const on = (id, type, handler) => $(id).addEventListener(type, busy(handler));
+
 const failure = (data, status) => data?.message ?? `Something went wrong (${status})`;
 
 function showUser(user) {
@@ -130,14 +150,14 @@ async function signedInOrChallenge(status, data, onError) {
   await loadNotes();
 }
 
-$('login-form').addEventListener('submit', async (event) => {
+on('login-form', 'submit', async (event) => {
   event.preventDefault();
   $('login-error').textContent = '';
   const { status, data } = await call('POST', '/auth/login', { username: $('username').value, password: $('password').value });
   await signedInOrChallenge(status, data, (message) => ($('login-error').textContent = message));
 });
 
-$('challenge-form').addEventListener('submit', async (event) => {
+on('challenge-form', 'submit', async (event) => {
   event.preventDefault();
   if (!pending) return showSignedOut();
   const spec = CHALLENGES[pending.challenge];
@@ -151,7 +171,7 @@ $('challenge-form').addEventListener('submit', async (event) => {
 
 // --- Sign-up, confirmation, forgotten password -------------------------------------------------
 
-$('signup-form').addEventListener('submit', async (event) => {
+on('signup-form', 'submit', async (event) => {
   event.preventDefault();
   const username = $('signup-username').value;
   const attributes = { email: $('signup-email').value };
@@ -167,7 +187,7 @@ $('signup-form').addEventListener('submit', async (event) => {
   show('confirm', `We sent a code to ${data.delivery?.destination ?? 'you'}.`);
 });
 
-$('confirm-form').addEventListener('submit', async (event) => {
+on('confirm-form', 'submit', async (event) => {
   event.preventDefault();
   const { status, data } = await call('POST', '/auth/confirm', { username: $('confirm-username').value, code: $('confirm-code').value });
   $('confirm-code').value = '';
@@ -176,13 +196,13 @@ $('confirm-form').addEventListener('submit', async (event) => {
   showSignedOut('Your account is confirmed: sign in.');
 });
 
-$('resend-code').addEventListener('click', async () => {
+on('resend-code', 'click', async () => {
   const { status, data } = await call('POST', '/auth/resend', { username: $('confirm-username').value });
   if (status !== 204) return ($('confirm-error').textContent = failure(data, status));
   $('info').textContent = 'We sent a new code.';
 });
 
-$('forgot-form').addEventListener('submit', async (event) => {
+on('forgot-form', 'submit', async (event) => {
   event.preventDefault();
   const username = $('forgot-username').value;
   const { status, data } = await call('POST', '/auth/forgot', { username });
@@ -191,7 +211,7 @@ $('forgot-form').addEventListener('submit', async (event) => {
   show('reset', 'If the account exists, we sent it a code.');
 });
 
-$('reset-form').addEventListener('submit', async (event) => {
+on('reset-form', 'submit', async (event) => {
   event.preventDefault();
   const body = { username: $('reset-username').value, code: $('reset-code').value, password: $('reset-password').value };
   const { status, data } = await call('POST', '/auth/reset', body);
@@ -211,7 +231,7 @@ for (const back of document.querySelectorAll('.back')) back.addEventListener('cl
 
 // --- Signed in --------------------------------------------------------------------------------
 
-$('note-form').addEventListener('submit', async (event) => {
+on('note-form', 'submit', async (event) => {
   event.preventDefault();
   const { status, data } = await call('POST', '/notes', { text: $('note-text').value });
   if (status === 401) return showSignedOut('', failure(data, status));
@@ -220,14 +240,14 @@ $('note-form').addEventListener('submit', async (event) => {
   addNoteItem(data, true);
 });
 
-$('reload-me').addEventListener('click', loadMe);
-$('try-admin').addEventListener('click', async () => {
+on('reload-me', 'click', loadMe);
+on('try-admin', 'click', async () => {
   const { status, data } = await call('GET', '/admin');
   if (status === 200) $('status').textContent += ` ${data.message}`;
 });
-$('sign-out').addEventListener('click', async () => {
+on('sign-out', 'click', async () => {
   await call('POST', '/auth/logout');
   showSignedOut('Signed out.');
 });
 
-loadMe().then(() => ($('signed-in').hidden ? undefined : loadNotes()));
+busy(() => loadMe().then(() => ($('signed-in').hidden ? undefined : loadNotes())))();

@@ -127,12 +127,17 @@ export class PageWatch {
     );
   }
 
-  /** Clicks `selector` and resolves with the response of `method` `path` it caused. */
+  /**
+   * Clicks `selector` and resolves with the response of `method` `path` it caused, once the page's handler has finished
+   * with it too (the page is `aria-busy` while a handler works): the response reaches the test before the page has read
+   * it, so reading the page at once raced the page's own update.
+   */
   async click(selector: string, method: string, path: string): Promise<Awaited<ReturnType<Page['waitForResponse']>>> {
     const [res] = await Promise.all([
       this.page.waitForResponse((r) => new URL(r.url()).pathname === path && r.request().method() === method),
       this.page.click(selector),
     ]);
+    await this.page.waitForFunction(() => !document.body.hasAttribute('aria-busy'));
     return res;
   }
 
