@@ -137,7 +137,7 @@ export class PageWatch {
       this.page.waitForResponse((r) => new URL(r.url()).pathname === path && r.request().method() === method),
       this.page.click(selector),
     ]);
-    await this.page.waitForFunction(() => !document.body.hasAttribute('aria-busy'));
+    await this.page.locator('body[aria-busy]').waitFor({ state: 'detached' });
     return res;
   }
 
