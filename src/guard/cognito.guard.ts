@@ -24,7 +24,8 @@ import { linkGuardUse } from './guard-replacement.js';
 import { checkPoolRule, readRouteRules, type RouteRules } from './route-rules.js';
 
 /** An outcome with the tokens it came from and the token mode it was established for. */
-type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: TokenUse };
+/** What a carrier holds: the outcome, the tokens read, the mode, and the handler `validate` judged it for. */
+type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: TokenUse; readonly handler?: unknown };
 
 /**
  * The one guard of the library, for every execution context: HTTP (Express and Fastify),
@@ -194,7 +195,9 @@ export class CognitoGuard implements CanActivate, OnModuleInit {
     const carrier = (adapter.carrier(context) ?? {}) as StateCarrier;
     const slot = carrier[COGNITO_REQUEST_STATE] as Outcome | Promise<Outcome> | undefined;
     const mode = rules.tokenUse ?? this.settings.tokenUse;
-    if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot, mode))) return slot;
+    if (slot !== undefined && !(adapter.perConnection && !(slot instanceof Promise) && this.stale(slot, mode))) {
+      return this.settings.validate ? this.judgedAgain(slot, context, adapter) : slot;
+    }
     const keep = (outcome: Outcome): Outcome => {
       carrier[COGNITO_REQUEST_STATE] = outcome;
       if (outcome.result) carrier.user = outcome.result.user;
@@ -205,6 +208,32 @@ export class CognitoGuard implements CanActivate, OnModuleInit {
     const pending = established.then(keep);
     carrier[COGNITO_REQUEST_STATE] = pending;
     return pending;
+  }
+
+  /**
+   * An outcome reused by another call. The app's `validate` hook is not cached: it runs again for
+   * every message of a connection, and for another handler of the same request (a second GraphQL
+   * field); only a second guard on the same handler of one request (global and per-controller)
+   * reuses its verdict. A refusal answers this call and is not kept: the next call is judged anew.
+   */
+  private judgedAgain(
+    slot: Outcome | Promise<Outcome>,
+    context: ExecutionContext,
+    adapter: CognitoContextAdapter,
+  ): Outcome | Promise<Outcome> {
+    if (slot instanceof Promise) return slot.then((outcome) => this.judgedAgain(outcome, context, adapter));
+    if (!slot.result || (!adapter.perConnection && slot.handler === context.getHandler())) return slot;
+    const mode = slot.mode ?? this.settings.tokenUse;
+    try {
+      const verdict = this.validateClaims(slot.result.tokens, context);
+      if (!(verdict instanceof Promise)) return slot;
+      return verdict.then(
+        () => slot,
+        (err: unknown) => this.failed(err, slot.tokens, mode),
+      );
+    } catch (err) {
+      return this.failed(err, slot.tokens, mode);
+    }
   }
 
   /**
@@ -246,7 +275,7 @@ export class CognitoGuard implements CanActivate, OnModuleInit {
     mode: TokenUse,
   ): Outcome {
     adapter.onSuccess?.(context, tokens, result);
-    return { result, tokens, mode };
+    return { result, tokens, mode, handler: context.getHandler() };
   }
 
   private failed(err: unknown, tokens: ContextTokens | undefined, mode: TokenUse): Outcome {

@@ -152,6 +152,35 @@ describe.each(DRIVERS)('GraphQL queries and mutations over HTTP (%s)', (driver) 
   });
 });
 
+describe.each(DRIVERS)("GraphQL over HTTP: the app's validate hook (%s)", (driver) => {
+  let idp: TestIdentityProvider;
+  let t: GraphqlTestApp;
+  const seen: { sub: unknown; handler: string | undefined }[] = [];
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    t = await createGraphqlApp(driver, {
+      ...idp.moduleOptions(),
+      validate: (tokens, info) => {
+        seen.push({ sub: tokens.access?.sub, handler: info.handler?.name });
+        return info.handler?.name !== 'claims';
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it("runs for each guarded field with that field's resolver: one refused field is null with forbidden_claims, the others answer", async () => {
+    const tokens = await idp.issueTokens({ sub: 'gql-judged' });
+    const res = await t.query('{ me { sub } claims { id } }', seedHeaders(tokens));
+    expectRefusal(res, 'forbidden_claims', 403, 'claims');
+    expect(res.body.data).toEqual({ me: { sub: 'gql-judged' }, claims: null });
+    expect(seen.filter((s) => s.sub === 'gql-judged').map((s) => s.handler)).toEqual(['me', 'claims']);
+  });
+});
+
 describe.each(DRIVERS)('GraphQL over HTTP with cookies and CSRF (%s)', (driver) => {
   let idp: TestIdentityProvider;
   let t: GraphqlTestApp;

@@ -9,7 +9,7 @@ import {
   type VerifiedTokens,
 } from '../../../src/index.js';
 import { TestIdentityProvider, tokensFor } from '../../../src/testing/index.js';
-import { createTestApp, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../../support/test-app.js';
+import { createTestApp, GuardedController, HTTP_PLATFORMS, seedHeaders, type TestApp } from '../../support/test-app.js';
 import { expectRefusal, rowsOf, sqliteUsers } from './identity-app.js';
 
 @Controller('tenant')
@@ -72,7 +72,7 @@ describe.each(HTTP_PLATFORMS)('the validate and tokenExtractor hooks (%s)', (pla
     idp = await TestIdentityProvider.start({ clients: [{ clientId: 'web' }] });
     t = await createTestApp(
       { ...idp.moduleOptions(), users: {}, validate, tokenExtractor: fromQuery },
-      { imports: [sqliteUsers()], controllers: [TenantController, FilesController] },
+      { imports: [sqliteUsers()], controllers: [TenantController, FilesController, GuardedController] },
       platform,
     );
   });
@@ -119,6 +119,12 @@ describe.each(HTTP_PLATFORMS)('the validate and tokenExtractor hooks (%s)', (pla
       await request(t.server).get('/files/pair').set(seedHeaders(tk)).expect(200);
       expect(seen.map((s) => s.info.handler)).toEqual([TenantController.prototype.report, FilesController.prototype.pair]);
       expect(await rowsOf(t, 'v-twice')).toBe(1);
+    });
+
+    it('runs once per request when the global guard and @UseGuards(CognitoGuard) both guard the handler', async () => {
+      const tk = await tenantOf('acme', 'v-two-guards');
+      expect((await request(t.server).get('/guarded/me').set(seedHeaders(tk))).body).toEqual({ sub: 'v-two-guards' });
+      expect(seen.map((s) => s.info.handler)).toEqual([GuardedController.prototype.me]);
     });
 
     it("sees the ID token's claims (a custom plan), and machines' access tokens", async () => {

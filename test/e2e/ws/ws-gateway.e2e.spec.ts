@@ -184,20 +184,28 @@ describe.each(PLATFORMS)('WebSocket gateway over %s: handshake sources and a dea
   });
 });
 
-describe.each(PLATFORMS)("WebSocket gateway over %s: the app's validate hook", (platform) => {
+const VALIDATE_CASES = PLATFORMS.flatMap((platform) => (['nest', 'cognito'] as const).map((adapter) => [platform, adapter] as const));
+
+describe.each(VALIDATE_CASES)("WebSocket gateway over %s (%s adapter): the app's validate hook", (platform, adapter) => {
   let idp: TestIdentityProvider;
   let t: WsTestApp;
-  const seen: { contextType: string; sub: unknown }[] = [];
+  const seen: { contextType: string; sub: unknown; handler: string | undefined }[] = [];
+  const judged = (sub: string, handler: string): number => seen.filter((s) => s.sub === sub && s.handler === handler).length;
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
-    t = await createWsApp(platform, {
-      ...idp.moduleOptions(),
-      validate: (tokens, info) => {
-        seen.push({ contextType: info.contextType, sub: tokens.access?.sub });
-        return tokens.access?.sub !== 'ws-refused';
+    t = await createWsApp(
+      platform,
+      {
+        ...idp.moduleOptions(),
+        validate: (tokens, info) => {
+          const sub = tokens.access?.sub;
+          seen.push({ contextType: info.contextType, sub, handler: info.handler?.name });
+          return sub !== 'ws-refused' && !(sub === 'ws-no-claims' && info.handler?.name === 'claims');
+        },
       },
-    });
+      { adapter },
+    );
   });
   afterAll(async () => {
     await t?.close();
@@ -209,7 +217,7 @@ describe.each(PLATFORMS)("WebSocket gateway over %s: the app's validate hook", (
     try {
       expect(await c.request('me')).toEqual(exception('forbidden_claims'));
       expect(await c.closed()).toEqual(endedFor(platform, 403, 'forbidden_claims'));
-      expect(seen).toContainEqual({ contextType: 'ws', sub: 'ws-refused' });
+      expect(seen).toContainEqual({ contextType: 'ws', sub: 'ws-refused', handler: 'me' });
     } finally {
       c.end();
     }
@@ -220,6 +228,20 @@ describe.each(PLATFORMS)("WebSocket gateway over %s: the app's validate hook", (
     try {
       expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-accepted', username: 'ws-accepted' } });
       expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-accepted', username: 'ws-accepted' } });
+    } finally {
+      c.end();
+    }
+  });
+
+  it("runs for every message, with that message's handler: a verdict for one message is not reused for the next", async () => {
+    const c = await connected(platform, t.url, pairCredentials(platform, await idp.issueTokens({ sub: 'ws-no-claims' })));
+    try {
+      expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-no-claims', username: 'ws-no-claims' } });
+      expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'ws-no-claims', username: 'ws-no-claims' } });
+      expect(judged('ws-no-claims', 'me')).toBe(2);
+      expect(await c.request('claims')).toEqual(exception('forbidden_claims'));
+      expect(judged('ws-no-claims', 'claims')).toBe(1);
+      expect(await c.closed()).toEqual(endedFor(platform, 403, 'forbidden_claims'));
     } finally {
       c.end();
     }
