@@ -77,7 +77,7 @@ export class CognitoAuthFlowService {
     this.client = client;
     const crypto = new FlowStateCrypto(settings.sharedState.stateKey, clock, () =>
       this.logger.warn(
-        'COGNITO_STATE_KEY is not set: challenge sessions are sealed with a per-process key (they do not survive a restart or reach another instance)',
+        'COGNITO_STATE_KEY is not set: challenge sessions are sealed with a per-process key (they do not survive a restart or reach another instance); set it to the same 32+ random characters on every instance',
       ),
     );
     this.caller = new FlowCaller(client, settings, this.logger);

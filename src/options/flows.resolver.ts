@@ -16,9 +16,10 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 /**
  * The sign-in flows' settings: whether the controller is on and where, and the hosted UI (on when
- * a domain is set). The controller and the hosted UI seal challenge sessions and sign the
- * `cognito_oauth` cookie with the state key, so either needs `COGNITO_STATE_KEY`
- * (`sharedState.stateKey`; its length is checked with the shared-state settings).
+ * a domain is set). The hosted UI signs the `cognito_oauth` cookie with the state key, so it needs
+ * `COGNITO_STATE_KEY` (`sharedState.stateKey`; its length is checked with the shared-state
+ * settings). The controller alone does not: without the key its challenge sessions are sealed
+ * with a random per-process key, and the flow service warns once.
  */
 export function resolveFlows(o: CognitoAuthModuleOptions, reader: SettingsReader): ResolvedFlowsSettings {
   const f = o.flows ?? {};
@@ -29,11 +30,10 @@ export function resolveFlows(o: CognitoAuthModuleOptions, reader: SettingsReader
   const controller = f.controller ?? false;
   const path = resolvePath(f.path);
   const hostedUi = resolveHostedUi(f.hostedUi, reader);
-  const needsKey = controller ? 'flows.controller' : hostedUi ? hostedUi.source : undefined;
-  if (needsKey && !reader.str('sharedState.stateKey', o.sharedState?.stateKey, ['COGNITO_STATE_KEY'])) {
+  if (hostedUi && !reader.str('sharedState.stateKey', o.sharedState?.stateKey, ['COGNITO_STATE_KEY'])) {
     throw new CognitoConfigError(
       'COGNITO_STATE_KEY',
-      `is required with the sign-in flows (${needsKey}): it seals challenge sessions and signs the cognito_oauth cookie; set it, or sharedState.stateKey, to at least 32 random characters`,
+      `is required with the hosted UI (${hostedUi.source}): it signs the cognito_oauth cookie; set it, or sharedState.stateKey, to at least 32 random characters`,
     );
   }
   return { controller, path, hostedUi: hostedUi?.value };

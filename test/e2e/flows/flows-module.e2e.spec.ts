@@ -64,6 +64,33 @@ describe('flows wiring', () => {
     }
   });
 
+  it('the controller without COGNITO_STATE_KEY starts: challenge sessions are sealed with a per-process key, with one warning', async () => {
+    idp.flows.addUser({ username: 'sms-no-key', password: PASSWORD, mfa: ['SMS_MFA'], phoneNumber: '+15555550199' });
+    const logger = new CaptureLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [CognitoAuthModule.forRoot({ ...idp.moduleOptions(), flows: { controller: true } })],
+    })
+      .setLogger(logger)
+      .compile();
+    const app = moduleRef.createNestApplication({ logger });
+    await app.init();
+    try {
+      const http = request(app.getHttpServer());
+      const first = await http.post('/auth/login').send({ username: 'sms-no-key', password: PASSWORD });
+      expect(first.body).toMatchObject({ status: 'challenge', challenge: 'SMS_MFA', session: expect.any(String) });
+      const second = await http.post('/auth/login').send({ username: 'sms-no-key', password: PASSWORD });
+      const code = idp.flows.lastCode('sms-no-key', 'SMS_MFA')!;
+      const answered = await http
+        .post('/auth/challenge')
+        .send({ session: second.body.session, challenge: 'SMS_MFA', answers: { SMS_MFA_CODE: code } });
+      expect(answered.status).toBe(200);
+      expect(answered.body).toMatchObject({ status: 'signed_in', user: { username: 'sms-no-key' } });
+      expect(logger.lines.filter((l) => l.includes('COGNITO_STATE_KEY is not set'))).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('without controller: true no flows route exists, the service is still injectable', async () => {
     const options = { ...idp.moduleOptions() };
     const app = await boot([withCognitoFlows(CognitoAuthModule.forRoot(options))], [UsesClientController]);

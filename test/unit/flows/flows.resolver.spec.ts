@@ -58,8 +58,15 @@ describe('flows settings', () => {
     });
   });
 
-  it('the controller or the hosted UI without COGNITO_STATE_KEY stops start-up, naming it', () => {
-    expect(configError(() => resolveCognitoSettings({ flows: { controller: true } }, envOf(base))).setting).toBe('COGNITO_STATE_KEY');
+  it('the controller alone starts without COGNITO_STATE_KEY (it uses no signed cookie)', () => {
+    const settings = resolveCognitoSettings({ flows: { controller: true } }, envOf(base));
+    expect(settings.flows).toMatchObject({ controller: true, path: 'auth' });
+    expect(settings.sharedState.stateKey).toBeUndefined();
+  });
+
+  it('the hosted UI without COGNITO_STATE_KEY stops start-up, naming it (it signs the cognito_oauth cookie)', () => {
+    const options = { flows: { controller: true, hostedUi: { domain: 'a.example', redirectUri: 'https://b.example/cb' } } };
+    expect(configError(() => resolveCognitoSettings(options, envOf(base))).setting).toBe('COGNITO_STATE_KEY');
     const e = configError(() =>
       resolveCognitoSettings(undefined, envOf({ ...base, COGNITO_DOMAIN: 'a.example', COGNITO_REDIRECT_URI: 'https://b.example/cb' })),
     );
