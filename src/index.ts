@@ -148,7 +148,7 @@ export {
   isCognitoAdminError,
   type CognitoAdminErrorBody,
   type CognitoAdminErrorCode,
-} from './admin/admin.errors.js';
+} from './errors/admin.errors.js';
 export type {
   CognitoAdminGroup,
   CognitoAdminUser,

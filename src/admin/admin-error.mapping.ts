@@ -9,7 +9,12 @@ import {
   safeErrorName,
   scrubMessage,
 } from '../tokens/cognito-errors.js';
-import { AdminGroupNotFoundError, AdminInvalidParameterError, AdminUserNotFoundError, isCognitoAdminError } from './admin.errors.js';
+import {
+  AdminGroupNotFoundError,
+  AdminInvalidParameterError,
+  AdminUserNotFoundError,
+  isCognitoAdminError,
+} from '../errors/admin.errors.js';
 
 /** The Cognito calls of the admin service, as far as error mapping cares. */
 export type AdminOperation =

@@ -1,5 +1,5 @@
 import type { AdminCreateUserCommandInput, ListUsersCommandInput } from '@aws-sdk/client-cognito-identity-provider';
-import { AdminInvalidParameterError } from './admin.errors.js';
+import { AdminInvalidParameterError } from '../errors/admin.errors.js';
 import type { CognitoUserFilter, CognitoUserFilterAttribute, CreateUserInput, ListUsersOptions } from './admin.types.js';
 
 /** Cognito's most users per `ListUsers` call (and groups per `AdminListGroupsForUser` call). */

@@ -5,7 +5,7 @@
  * is in admin-test-idp.spec.ts.
  */
 import { DataSource } from 'typeorm';
-import { AdminGroupNotFoundError, AdminInvalidParameterError, AdminUserNotFoundError } from '../../../src/admin/admin.errors.js';
+import { AdminGroupNotFoundError, AdminInvalidParameterError, AdminUserNotFoundError } from '../../../src/errors/admin.errors.js';
 import type { CognitoAdminUser } from '../../../src/admin/admin.types.js';
 import { CognitoAdminService } from '../../../src/admin/cognito-admin.service.js';
 import { UsernameExistsError } from '../../../src/index.js';

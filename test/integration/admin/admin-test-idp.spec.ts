@@ -6,7 +6,7 @@
  */
 import { InitiateAuthCommand, NotAuthorizedException } from '@aws-sdk/client-cognito-identity-provider';
 import request from 'supertest';
-import { AdminInvalidParameterError } from '../../../src/admin/admin.errors.js';
+import { AdminInvalidParameterError } from '../../../src/errors/admin.errors.js';
 import { CognitoAdminService } from '../../../src/admin/cognito-admin.service.js';
 import { AuthUnavailableError, InvalidPasswordError, LimitExceededError, UserNotRegisteredError } from '../../../src/index.js';
 import { createTestApp, seedHeaders, type TestApp } from '../../support/test-app.js';
