@@ -1,6 +1,7 @@
 import type { CognitoAuthError } from '../errors/cognito-auth.errors.js';
 import type { ContextTokens } from './context.adapter.js';
 import type { ClosableSocket, GraphqlHttpRequest, GraphqlSocketCall } from './graphql-call.js';
+import { asciiLowerCase } from './header-name.js';
 import { closeCodeOf } from './socket-refusal.js';
 
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
@@ -16,7 +17,7 @@ function byLowerName(params: Readonly<Record<string, unknown>> | undefined): Map
   const members = new Map<string, unknown>();
   if (!params) return members;
   for (const key of Object.keys(params)) {
-    const name = key.toLowerCase();
+    const name = asciiLowerCase(key);
     if (!members.has(name)) members.set(name, params[key]);
   }
   return members;

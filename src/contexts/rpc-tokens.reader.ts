@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ContextTokens } from './context.adapter.js';
+import { asciiLowerCase } from './header-name.js';
 
 /**
  * The message fields the library reads, lower-cased. A refresh token is read only so that an
@@ -115,12 +116,16 @@ function payloadFields(data: unknown): Fields {
   if (!isObject(data) || Array.isArray(data) || !Object.hasOwn(data, 'auth')) return {};
   const auth = (data as { auth?: unknown }).auth;
   if (!isObject(auth)) return {};
-  const own = (key: string): string | undefined => (Object.hasOwn(auth, key) ? text((auth as Record<string, unknown>)[key]) : undefined);
+  // Strings only, as socket.io's handshake `auth`: the first-of-several rule is for headers.
+  const own = (key: string): string | undefined => {
+    const value = Object.hasOwn(auth, key) ? (auth as Record<string, unknown>)[key] : undefined;
+    return typeof value === 'string' ? text(value) : undefined;
+  };
   return { accesstoken: own('accessToken'), idtoken: own('idToken'), refreshtoken: own('refreshToken') };
 }
 
 function fieldName(name: string): FieldName | undefined {
-  const lower = name.toLowerCase();
+  const lower = asciiLowerCase(name);
   return (NAMES as readonly string[]).includes(lower) ? (lower as FieldName) : undefined;
 }
 

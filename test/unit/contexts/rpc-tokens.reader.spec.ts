@@ -189,9 +189,8 @@ describe('readRpcTokens: header names in any case, per transport', () => {
   // A lookalike that is not the name in any case: U+212A KELVIN SIGN lower-cases to `k` in
   // Unicode, so `idto\u212Aen`.toLowerCase() === 'idtoken'. Header names are compared ASCII
   // case-insensitively (RFC 9110 section 5.1); a filter in front of the service that strips
-  // `idtoken` would miss this one. Marked failing: src/contexts/rpc-tokens.reader.ts:123 lower-cases
-  // with toLowerCase(). Turn into `it` once the comparison is ASCII-only.
-  it.failing('reads no name that only Unicode case mapping turns into one (KELVIN SIGN for k)', () => {
+  // `idtoken` would miss this one.
+  it('reads no name that only Unicode case mapping turns into one (KELVIN SIGN for k)', () => {
     expect(read(kafka({ 'idto\u212Aen': 'id.lookalike', 'accessto\u212Aen': 'acc.lookalike' }))).toEqual(NONE);
   });
 
@@ -425,11 +424,9 @@ describe('readRpcTokens: the payload`s `auth` member, when the headers carry no 
     expect(read(mqtt({ auth: Object.create({ accessToken: 'acc.inherited' }) as unknown }))).toEqual(NONE);
   });
 
-  // The payload shares the header reader's `text()`, which takes the first of several values: an
-  // array in the payload (JSON can carry one) becomes its first element, where socket.io's
-  // handshake `auth` (ws-handshake.ts authField) refuses anything but a string. Marked failing:
-  // src/contexts/rpc-tokens.reader.ts:118. Turn into `it` once payload values must be strings.
-  it.failing('a payload token that is an array is absent, as in socket.io`s handshake auth', () => {
+  // Only headers take the first of several values: a payload token (JSON can carry an array) must
+  // be a string, as in socket.io's handshake `auth`.
+  it('a payload token that is an array is absent, as in socket.io`s handshake auth', () => {
     expect(read(mqtt({ auth: { accessToken: ['acc.1', 'acc.2'], idToken: 'id.1' } }))).toEqual(tokens(undefined, 'id.1'));
   });
 });
