@@ -3,9 +3,14 @@ import { JwtValidationService, resolveCognitoSettings, type CognitoAuthForRootOp
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
 import { clockModule, ManualClock, waitFor } from '../support/clock.js';
+import { JwksGate } from '../security/support/jwks-gate.js';
 
 const COOLDOWN = 10_000;
 const HOUR = 3_600_000;
+/** JWKS fetch timeout of the warm apps (the default): a fetch that hangs ends by it. */
+const JWKS_TIMEOUT = 3000;
+/** JWKS fetch timeout of the apps whose refetches the test holds at a gate: never reached. */
+const NO_TIMEOUT = 600_000;
 
 /** JWKS behaviour over HTTP, counted at the test identity provider's JWKS endpoint, on an injected clock. */
 describe('JWKS cache', () => {
@@ -79,7 +84,7 @@ describe('JWKS cache', () => {
     let t: TestApp;
     let jwt: JwtValidationService;
     beforeEach(async () => {
-      t = await startApp({ jwksTimeoutMs: 300 });
+      t = await startApp({ jwksTimeoutMs: JWKS_TIMEOUT });
       jwt = t.app.get(JwtValidationService);
       expect(idp.stats.jwksRequests).toBe(1);
       idp.resetStats();
@@ -93,40 +98,10 @@ describe('JWKS cache', () => {
         const fresh = await Promise.all(Array.from({ length: 20 }, () => idp.issueTokens({ expiresInSeconds: 24 * 3600 })));
         const res = await Promise.all(fresh.map((tk) => request(t.server).get('/t/me').set(seedHeaders(tk))));
         expect(res.map((r) => r.status)).toEqual(Array(20).fill(200));
-        await waitFor(() => jwt.jwksStatus().lastErrorAt === clock.now(), `the failed ${mode} refetch`);
+        // A hanging refetch ends by the app's fetch timeout (JWKS_TIMEOUT): waited for, not timed.
+        await waitFor(() => jwt.jwksStatus().lastErrorAt === clock.now(), `the failed ${mode} refetch`, 30_000);
       }
       expect(idp.stats.jwksRequests).toBe(3);
-    });
-
-    it('100 unknown-kid tokens make at most one fetch per cooldown and never block known-kid tokens', async () => {
-      clock.advance(COOLDOWN); // past the cooldown of the start-up fetch
-      idp.jwks.mode = 'hang'; // the refetch hangs until its timeout
-      const rogue = await idp.createKey();
-      const unknown = await Promise.all(Array.from({ length: 100 }, () => idp.issueTokens({ key: rogue })));
-      const valid = await Promise.all(Array.from({ length: 50 }, () => idp.issueTokens()));
-      const finished: Array<{ kind: string; status: number }> = []; // in the order the answers came
-      const send = (kind: string, tk: { accessToken: string; idToken: string }) =>
-        request(t.server)
-          .get('/t/me')
-          .set(seedHeaders(tk))
-          .then((r) => finished.push({ kind, status: r.status }));
-      await Promise.all([...unknown.map((tk) => send('unknown', tk)), ...valid.map((tk) => send('valid', tk))]);
-      const validDone = finished.filter((f) => f.kind === 'valid');
-      const unknownDone = finished.filter((f) => f.kind === 'unknown');
-      expect(validDone.every((f) => f.status === 200)).toBe(true);
-      // The refetch was tried and failed: 503; the known-kid answers all came before it gave up.
-      expect(unknownDone.every((f) => f.status === 503 || f.status === 401)).toBe(true);
-      expect(unknownDone.some((f) => f.status === 503)).toBe(true);
-      expect(finished.slice(0, validDone.length).every((f) => f.kind === 'valid')).toBe(true);
-      expect(idp.stats.jwksRequests).toBe(1);
-
-      // Inside the cooldown an unknown kid is simply invalid, with no fetch at all.
-      idp.jwks.mode = 'ok';
-      const again = await request(t.server)
-        .get('/t/me')
-        .set(seedHeaders(await idp.issueTokens({ key: rogue })));
-      expect(again.body.code).toBe('token_invalid');
-      expect(idp.stats.jwksRequests).toBe(1);
     });
 
     it('accepts a rotated key after exactly one refetch, once the cooldown of the start-up fetch is over', async () => {
@@ -158,22 +133,121 @@ describe('JWKS cache', () => {
       expect(res.body.code).toBe('token_invalid');
       expect(idp.stats.jwksRequests).toBe(1);
     });
+  });
+
+  /**
+   * Warm apps whose refetches go through a gate in front of the provider's JWKS endpoint: the test
+   * holds a refetch in flight and releases it when it has seen what was answered meanwhile, so
+   * "does not wait for the refetch" is shown by the order of events, not by a timer. The fetch
+   * timeout is never reached: a held refetch ends only when the test releases it.
+   */
+  describe('warm, refetches held at a gate', () => {
+    let gate: JwksGate;
+    let t: TestApp;
+    let jwt: JwtValidationService;
+    beforeEach(async () => {
+      gate = await JwksGate.start(idp.jwksUri);
+      t = await startApp({ jwksUri: gate.url, jwksTimeoutMs: NO_TIMEOUT });
+      jwt = t.app.get(JwtValidationService);
+      expect(jwt.jwksStatus()).toMatchObject({ keys: 1, lastError: undefined });
+      expect(gate.fetches).toBe(1);
+    });
+    afterEach(async () => {
+      await t?.close();
+      await gate?.close();
+    });
+
+    it('100 unknown-kid tokens make at most one fetch per cooldown and never block known-kid tokens', async () => {
+      clock.advance(COOLDOWN); // past the cooldown of the start-up fetch
+      idp.jwks.mode = 'fail'; // the refetch fails once the gate lets it through
+      const rogue = await idp.createKey();
+      const unknown = await Promise.all(Array.from({ length: 100 }, () => idp.issueTokens({ key: rogue })));
+      const valid = await Promise.all(Array.from({ length: 50 }, () => idp.issueTokens()));
+      let unknownAnswered = 0;
+      /** Per known-kid answer: its status, and whether no unknown-kid answer had come yet. */
+      const validDone: Array<{ status: number; beforeAnyUnknown: boolean }> = [];
+      gate.hold();
+      const unknownRes = Promise.all(
+        unknown.map((tk) =>
+          request(t.server)
+            .get('/t/me')
+            .set(seedHeaders(tk))
+            .then((r) => (unknownAnswered++, r)),
+        ),
+      );
+      const validRes = Promise.all(
+        valid.map((tk) =>
+          request(t.server)
+            .get('/t/me')
+            .set(seedHeaders(tk))
+            .then((r) => validDone.push({ status: r.status, beforeAnyUnknown: unknownAnswered === 0 })),
+        ),
+      );
+      try {
+        // Every known-kid answer comes while the refetch is held: none waits for it (a known kid
+        // that did would wait until the release below, and this wait would fail).
+        await waitFor(() => validDone.length === valid.length, 'every known-kid answer while the refetch is held', 15_000);
+        await waitFor(() => gate.fetches === 2, 'the refetch of the unknown kid to reach the JWKS endpoint');
+        expect(validDone).toEqual(Array(valid.length).fill({ status: 200, beforeAnyUnknown: true }));
+        expect({ open: gate.open, unknownAnswered }).toEqual({ open: 1, unknownAnswered: 0 });
+      } finally {
+        gate.release();
+      }
+      await validRes;
+      // The refetch was tried and failed: 503 for the tokens that waited for it; one that only
+      // reached the app after it failed is inside its cooldown: 401.
+      const res = await unknownRes;
+      expect(res.every((r) => r.status === 503 || r.body.code === 'token_invalid')).toBe(true);
+      expect(res.some((r) => r.status === 503)).toBe(true);
+      expect(jwt.jwksStatus()).toMatchObject({ keys: 1, lastErrorAt: clock.now() });
+      expect(gate.fetches).toBe(2);
+
+      // Inside the cooldown an unknown kid is simply invalid, with no fetch at all.
+      idp.jwks.mode = 'ok';
+      const again = await request(t.server)
+        .get('/t/me')
+        .set(seedHeaders(await idp.issueTokens({ key: rogue })));
+      expect(again.body.code).toBe('token_invalid');
+      expect(gate.fetches).toBe(2);
+    });
 
     it('refetches the key set in the background once it is older than its max-age; no request waits', async () => {
       const tokens = await idp.issueTokens({ expiresInSeconds: 2 * 3600 });
       expect((await request(t.server).get('/t/me').set(seedHeaders(tokens))).status).toBe(200);
-      idp.jwks.mode = 'hang'; // the background refetch will not end until its timeout
       await idp.rotateKey({ dropOld: true });
+      const startedAt = jwt.jwksStatus().fetchedAt;
       clock.advance(HOUR);
+      gate.hold(); // the background refetch stays in flight until released
+      idp.jwks.mode = 'fail'; // and then fails
+      let status: number | undefined;
+      const answer = request(t.server)
+        .get('/t/me')
+        .set(seedHeaders(tokens))
+        .then((r) => (status = r.status));
+      try {
+        // A request that waited for the refetch would wait until the release below: this wait would fail.
+        await waitFor(() => status !== undefined, 'the answer while the refetch is held', 15_000);
+        expect(status).toBe(200);
+        // That answer came while the refetch it started was in flight: held open at the gate, unended.
+        await waitFor(() => gate.fetches === 2, 'the background refetch to reach the JWKS endpoint');
+        expect({ open: gate.open, lastError: jwt.jwksStatus().lastError, fetchedAt: jwt.jwksStatus().fetchedAt }).toEqual({
+          open: 1,
+          lastError: undefined,
+          fetchedAt: startedAt,
+        });
+      } finally {
+        gate.release();
+      }
+      await answer;
+      await waitFor(() => jwt.jwksStatus().lastErrorAt === clock.now(), 'the refetch to fail');
+      // The failed refetch kept the last good key set (stale-if-error).
       expect((await request(t.server).get('/t/me').set(seedHeaders(tokens))).status).toBe(200);
-      expect(idp.stats.jwksRequests).toBe(1);
-      expect(jwt.jwksStatus().lastError).toBeUndefined(); // answered while the refetch still hangs
-      await waitFor(() => jwt.jwksStatus().lastError === 'timed out', 'the refetch to time out');
       idp.jwks.mode = 'ok';
       clock.advance(COOLDOWN);
       await request(t.server).get('/t/me').set(seedHeaders(tokens)); // starts the next refetch, which drops the old key
       await waitFor(() => jwt.jwksStatus().fetchedAt === clock.now(), 'the refetch to succeed');
       expect((await request(t.server).get('/t/me').set(seedHeaders(tokens))).body.code).toBe('token_invalid');
+      expect(gate.fetches).toBe(3);
     });
   });
 });
