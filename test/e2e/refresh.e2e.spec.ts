@@ -1,3 +1,4 @@
+import { UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import request from 'supertest';
 import { JwtValidationService, type CognitoAuthForRootOptions } from '../../src/index.js';
 import { TestIdentityProvider } from '../../src/testing/index.js';
@@ -37,7 +38,7 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
 
   beforeAll(async () => {
     local = await startCognitoLocal();
-    // Tokens valid for 2 s: the pairs really expire, and the refreshed ones outlive the test.
+    // Sessions logged in with tokens valid for 2 s: the pairs really expire.
     pool = await provisionCognitoLocal(local.endpoint, {
       tokenValiditySeconds: 2,
       users: [{ username: 'dora', password: 'Dora-Passw0rd!', email: 'dora@example.test' }],
@@ -46,6 +47,25 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
       for (const name of COGNITO_LOCAL_CASES) sessions.set(`${platform}:${name}`, await pool.login('dora', 'Dora-Passw0rd!'));
     }
     await untilExpired([...sessions.values()]);
+    // Then the client issues tokens valid for an hour, so the refreshed ones outlive the test however
+    // slow it runs (clock tolerance 0). The flows and revocation setting it was created with are
+    // sent again: Cognito resets the settings an update leaves out.
+    const client = adminClient(local.endpoint);
+    try {
+      await client.send(
+        new UpdateUserPoolClientCommand({
+          UserPoolId: pool.userPoolId,
+          ClientId: pool.clientId,
+          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          EnableTokenRevocation: true,
+          AccessTokenValidity: 1,
+          IdTokenValidity: 1,
+          TokenValidityUnits: { AccessToken: 'hours', IdToken: 'hours', RefreshToken: 'days' },
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
   }, 60_000);
   afterAll(async () => {
     await local?.stop();
@@ -81,6 +101,8 @@ describe('transparent refresh against cognito-local (real SDK calls, real tokens
         expect(access).toBeTruthy();
         expect(id).toBeTruthy();
         expect(access).not.toBe(tokens.accessToken);
+        // Issued under the client's new validity (an hour, where the expired ones had 2 s): no race with its expiry below.
+        expect(expiryMs(access) - expiryMs(tokens.accessToken)).toBeGreaterThan(30 * 60_000);
         expect(res.headers['access-control-expose-headers']).toContain('ACCESSTOKEN');
         expect(res.headers['access-control-expose-headers']).toContain('IDTOKEN');
         const verified = await t.app.get(JwtValidationService).verifyPair(id, access);
@@ -154,8 +176,9 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
     idp = await TestIdentityProvider.start({
       clients: [{ clientId: 'public-client' }, { clientId: 'secret-client', clientSecret: 'shh-its-a-secret' }],
     });
+    // The default Cognito timeout: the calls that must succeed get their whole budget.
     t = await createTestApp(
-      { ...idp.moduleOptions(), cognitoTimeoutMs: 800, cookies: { enabled: true, secure: false, sameSite: 'strict', maxAgeSeconds: 3600 } },
+      { ...idp.moduleOptions(), cookies: { enabled: true, secure: false, sameSite: 'strict', maxAgeSeconds: 3600 } },
       {},
       platform,
     );
@@ -213,12 +236,18 @@ describe.each(HTTP_PLATFORMS)('transparent refresh with the test identity provid
 
   it('a hanging endpoint: 503 auth_unavailable (the call times out; without the timeout the request would hang)', async () => {
     idp.refresh.mode = 'hang';
-    const res = await request(t.server)
-      .get('/t/me')
-      .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
-    expect(res.status).toBe(503);
-    expect(res.body.code).toBe('auth_unavailable');
-    expect(res.headers['retry-after']).toBe('5');
+    // Its own app with a short timeout, so that the shared one need not answer within it.
+    const short = await createTestApp({ ...idp.moduleOptions(), cognitoTimeoutMs: 800 }, {}, platform);
+    try {
+      const res = await request(short.server)
+        .get('/t/me')
+        .set(seedHeaders(await idp.issueTokens({ expiresInSeconds: -60 })));
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('auth_unavailable');
+      expect(res.headers['retry-after']).toBe('5');
+    } finally {
+      await short.close();
+    }
   });
 
   it('refreshed tokens of another user: 401 token_mismatch', async () => {
