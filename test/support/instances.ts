@@ -10,7 +10,15 @@ import { Controller, Get, HttpCode, Post, Req, Res, type Type } from '@nestjs/co
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSourceOptions } from 'typeorm';
 import { RequireFreshSession } from '../../src/guard/fresh-session.decorator.js';
-import { AllowMachines, type CognitoAuthForRootOptions, CognitoSessionService, CurrentUser, Public, TokenUse } from '../../src/index.js';
+import {
+  AllowMachines,
+  type CognitoAuthForRootOptions,
+  CognitoSessionService,
+  CurrentUser,
+  Public,
+  RedisStateStore,
+  TokenUse,
+} from '../../src/index.js';
 import { GetUserOperation } from '../../src/testing/get-user.handler.js';
 import type { TestIdentityProvider } from '../../src/testing/index.js';
 import { CognitoUser } from '../../src/users/cognito-user.entity.js';
@@ -122,6 +130,14 @@ export class IdpFront {
   }
 }
 
+/**
+ * Command timeout of the Redis stores this helper makes (the library's default is 500 ms): far
+ * above what a command takes on a loaded machine, so that no exact count of a spec (Cognito calls,
+ * outage warnings) moves because one command outlived a GC pause or a CPU stall. A Redis that is
+ * down still fails at once: the store has no offline queue and retries nothing.
+ */
+export const INSTANCE_REDIS_COMMAND_TIMEOUT_MS = 5000;
+
 /** One app instance. */
 export interface Instance {
   readonly name: string;
@@ -135,8 +151,13 @@ export interface Instance {
 export interface InstanceOptions {
   readonly idp: TestIdentityProvider;
   readonly front: IdpFront;
-  /** Shared state through this Redis and prefix; none: the per-process store. */
-  readonly redis?: { readonly url: string; readonly prefix: string; readonly stateKey: string };
+  /**
+   * Shared state through this Redis and prefix; none: the per-process store. The instance gets a
+   * `RedisStateStore` made here with a command timeout of `INSTANCE_REDIS_COMMAND_TIMEOUT_MS`
+   * (`sharedState.store`; Nest closes it on `app.close()` like the library's own), unless
+   * `libraryStore` asks for the library to make it from `sharedState.redis` (its defaults).
+   */
+  readonly redis?: { readonly url: string; readonly prefix: string; readonly stateKey: string; readonly libraryStore?: boolean };
   /** User sync on this database (the `cognito_users` table; `synchronize` creates it). */
   readonly database?: { readonly options: DataSourceOptions; readonly synchronize: boolean };
   /** More module options. */
@@ -145,26 +166,40 @@ export interface InstanceOptions {
 
 /** Starts one instance, listening on a free loopback port. */
 export async function startInstance(name: string, o: InstanceOptions): Promise<Instance> {
+  const store =
+    o.redis && !o.redis.libraryStore && !o.auth?.sharedState?.store
+      ? new RedisStateStore({ url: o.redis.url, prefix: o.redis.prefix, commandTimeoutMs: INSTANCE_REDIS_COMMAND_TIMEOUT_MS })
+      : undefined;
   const auth: CognitoAuthForRootOptions = {
     ...o.idp.moduleOptions(),
     endpoint: o.front.endpoint,
     users: o.database ? { entity: CognitoUser, cacheTtlSeconds: 300 } : false,
     ...o.auth,
     sharedState: {
-      ...(o.redis ? { redis: { url: o.redis.url, prefix: o.redis.prefix }, stateKey: o.redis.stateKey } : {}),
+      ...(o.redis ? { ...(store ? { store } : { redis: { url: o.redis.url, prefix: o.redis.prefix } }), stateKey: o.redis.stateKey } : {}),
       ...o.auth?.sharedState,
     },
   };
   const imports = o.database
     ? [TypeOrmModule.forRoot({ ...o.database.options, entities: [CognitoUser], synchronize: o.database.synchronize } as DataSourceOptions)]
     : [];
-  const app = await createTestApp(auth, {
-    imports,
-    controllers: [ProbeController, SharedStateController],
-  });
-  await app.app.listen(0, '127.0.0.1');
-  const { port } = app.app.getHttpServer().address() as AddressInfo;
-  return { name, app, url: `http://127.0.0.1:${port}`, get: <T>(type: Type<T> | symbol) => app.app.get<T>(type as Type<T>) };
+  let app: TestApp | undefined;
+  try {
+    app = await createTestApp(auth, {
+      imports,
+      controllers: [ProbeController, SharedStateController],
+    });
+    await app.app.listen(0, '127.0.0.1');
+  } catch (err) {
+    // No app to close it: the store made here is closed here. (Once the app is up, Nest closes
+    // it on `app.close()`, as it does the library's own store: the clean-shutdown spec counts on that.)
+    await app?.close().catch(() => undefined);
+    await store?.close();
+    throw err;
+  }
+  const started = app;
+  const { port } = started.app.getHttpServer().address() as AddressInfo;
+  return { name, app: started, url: `http://127.0.0.1:${port}`, get: <T>(type: Type<T> | symbol) => started.app.get<T>(type as Type<T>) };
 }
 
 /** Starts `names.length` instances, one after the other (the first creates the user table). */
