@@ -141,18 +141,24 @@ async function mysqlAdmin<T>(run: (conn: mysql.Connection) => Promise<T>, timeou
   }
 }
 
-/** Whether the kind's server answers (a 2 s connect timeout). SQLite: whether better-sqlite3 loads. */
+/**
+ * How long the probe gives a server to answer: generous, since every spec file probes at load
+ * time on a CI machine that may be busy (a slow answer is not a missing server).
+ */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Whether the kind's server answers (within `PROBE_TIMEOUT_MS`). SQLite: whether better-sqlite3 loads. */
 export async function dbAvailable(kind: DbKind): Promise<boolean> {
   try {
     if (kind === 'sqlite') {
       await loadSqlite();
       return true;
     }
-    if (kind === 'postgres') return await pgAdmin(async (c) => (await c.query('SELECT 1')).rowCount === 1, 2000);
+    if (kind === 'postgres') return await pgAdmin(async (c) => (await c.query('SELECT 1')).rowCount === 1, PROBE_TIMEOUT_MS);
     return await mysqlAdmin(async (c) => {
       await c.query('SELECT 1');
       return true;
-    }, 2000);
+    }, PROBE_TIMEOUT_MS);
   } catch {
     return false;
   }
@@ -187,7 +193,9 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
         password: c.password,
         database: name,
         poolSize: TEST_POOL_SIZE,
-        connectTimeoutMS: 3000, // pg-pool: connect and pool-acquire timeout
+        // pg-pool uses it for connecting and for the wait for a free connection too: with 3 connections,
+        // specs with hundreds of concurrent users queue hundreds of queries, on a machine that may be busy.
+        connectTimeoutMS: 10_000,
         extra: { statement_timeout: 10_000, lock_timeout: 5000, query_timeout: 15_000 },
       },
       drop: () => pgAdmin(async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
