@@ -6,5 +6,9 @@ export default defineConfig({
     globals: true,
     root: './',
     include: ['**/*.e2e-spec.ts'],
+    // Hooks generate keys, boot Nest and sync PostgreSQL: the defaults (5 s per test, 10 s per hook)
+    // are too short on a busy CI machine.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });
