@@ -54,7 +54,11 @@ describe('clean shutdown with Redis configured', () => {
     await until(() => leftOpen(resources()).length === 0, 'a quiet start');
     const before = resources();
 
-    const instance = await startInstance('S', { idp, front, redis: { url: SHARED_REDIS_URL, prefix, stateKey: TEST_STATE_KEY } });
+    const instance = await startInstance('S', {
+      idp,
+      front,
+      redis: { url: SHARED_REDIS_URL, prefix, stateKey: TEST_STATE_KEY, libraryStore: true },
+    });
     const tokens = await idp.issueTokens();
     const expired = await idp.issueTokens({ expiresInSeconds: -60 });
     expect((await request(instance.url).get('/t/claims').set(seedHeaders(expired))).status).toBe(200); // refresh: lock, result, subscription
