@@ -1,19 +1,8 @@
-import { CognitoConfigError } from '../../../src/errors/cognito-auth.errors.js';
 import { resolveCognitoSettings } from '../../../src/options/settings.resolver.js';
+import { BASE_ENV, configError, envOf } from '../../support/settings.js';
 
-const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
-const base = { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'client1' };
+const base = BASE_ENV;
 const KEY = 's'.repeat(32);
-
-function configError(fn: () => unknown): CognitoConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CognitoConfigError);
-    return err as CognitoConfigError;
-  }
-  throw new Error('expected a CognitoConfigError');
-}
 
 describe('flows settings', () => {
   it('defaults: no controller, path auth, no hosted UI', () => {

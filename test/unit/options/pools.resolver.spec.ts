@@ -1,22 +1,11 @@
-import { CognitoConfigError } from '../../../src/errors/cognito-auth.errors.js';
 import type { CognitoAuthModuleOptions, CognitoPoolOptions } from '../../../src/options/cognito-auth.options.js';
 import { poolsOf } from '../../../src/options/pools.resolver.js';
 import { resolveCognitoSettings } from '../../../src/options/settings.resolver.js';
 import { testSettings } from '../../support/user-sync.js';
+import { configError, envOf } from '../../support/settings.js';
 
-const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 const staff: CognitoPoolOptions = { name: 'staff', userPoolId: 'eu-west-1_Staff1', clientId: 'staff-web' };
 const customers: CognitoPoolOptions = { name: 'customers', userPoolId: 'us-east-1_Cust1', clientId: ['cust-web', 'cust-app'] };
-
-function configError(fn: () => unknown): CognitoConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CognitoConfigError);
-    return err as CognitoConfigError;
-  }
-  throw new Error('expected a CognitoConfigError');
-}
 
 const resolve = (options: CognitoAuthModuleOptions, env: Record<string, string> = {}) => resolveCognitoSettings(options, envOf(env));
 

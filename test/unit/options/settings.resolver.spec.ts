@@ -1,20 +1,9 @@
-import { CognitoConfigError } from '../../../src/errors/cognito-auth.errors.js';
 import { resolveCognitoSettings } from '../../../src/options/settings.resolver.js';
 import { InMemoryStateStore } from '../../../src/shared-state/in-memory-state.store.js';
 import type { CognitoStateStore } from '../../../src/shared-state/state-store.interface.js';
+import { BASE_ENV, configError, envOf } from '../../support/settings.js';
 
-const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
-const base = { COGNITO_POOL_ID: 'eu-west-1_AbC123', APP_CLIENT_ID: 'client1' };
-
-function configError(fn: () => unknown): CognitoConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CognitoConfigError);
-    return err as CognitoConfigError;
-  }
-  throw new Error('expected a CognitoConfigError');
-}
+const base = BASE_ENV;
 
 describe('resolveCognitoSettings', () => {
   it('a missing client id is named as the pool id was given: the option beside an option, else the variable', () => {
