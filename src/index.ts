@@ -114,7 +114,7 @@ export {
 export { CognitoHealthIndicator, type CognitoHealthDetails, type CognitoHealthIndicatorResult } from './health/cognito-health.indicator.js';
 export type { CognitoHealthStatus, DependencyHealth, JwksHealth, StoreHealthProbe } from './health/health-checks.js';
 export { CognitoAuthFlowService } from './flows/cognito-auth-flow.service.js';
-export { COGNITO_CLIENT, CognitoClientHolder, InjectCognitoClient } from './flows/cognito-client.provider.js';
+export { COGNITO_CLIENT, CognitoClientHolder, InjectCognitoClient } from './admin/cognito-client.provider.js';
 export { CognitoFlowsControllerModule, CognitoFlowsModule, type CognitoFlowsControllerOptions } from './flows/cognito-flows.module.js';
 export {
   CognitoFlowsControllerBase,

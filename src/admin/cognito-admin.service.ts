@@ -17,7 +17,7 @@ import type { ObjectLiteral } from 'typeorm';
 import { COGNITO_AUTH_SETTINGS, COGNITO_CLOCK } from '../cognito-auth.constants.js';
 import { AuthUnavailableError } from '../errors/cognito-auth.errors.js';
 import { withDeadline } from '../tokens/cognito-errors.js';
-import { InjectCognitoClient } from '../flows/cognito-client.provider.js';
+import { InjectCognitoClient } from './cognito-client.provider.js';
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
 import { UserSyncService } from '../users/user-sync.service.js';

@@ -16,7 +16,7 @@ import { AuthUnavailableError, InvalidCredentialsError, LimitExceededError, Toke
 import type { CognitoAuthSettings } from '../options/cognito-auth.options.js';
 import { CognitoRevocationService } from '../shared-state/cognito-revocation.service.js';
 import { JwtValidationService } from '../tokens/jwt-validation.service.js';
-import { COGNITO_CLIENT } from './cognito-client.provider.js';
+import { COGNITO_CLIENT } from '../admin/cognito-client.provider.js';
 import { FlowCaller } from './flow-caller.js';
 import type { FlowOperation } from './flow-errors.js';
 import * as input from './flow-input.js';

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { CognitoFlowsOptions } from '../options/cognito-auth.options.js';
 import { CognitoAuthFlowService } from './cognito-auth-flow.service.js';
-import { COGNITO_CLIENT, CognitoClientHolder, cognitoClientProviders } from './cognito-client.provider.js';
+import { COGNITO_CLIENT, CognitoClientHolder, cognitoClientProviders } from '../admin/cognito-client.provider.js';
 import { createCognitoFlowsController } from './cognito-flows.controller.js';
 
 /**

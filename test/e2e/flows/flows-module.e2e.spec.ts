@@ -8,7 +8,7 @@ import request from 'supertest';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { CognitoAuthModule, Public } from '../../../src/index.js';
 import { CognitoAuthFlowService } from '../../../src/flows/cognito-auth-flow.service.js';
-import { COGNITO_CLIENT, CognitoClientHolder, InjectCognitoClient } from '../../../src/flows/cognito-client.provider.js';
+import { COGNITO_CLIENT, CognitoClientHolder, InjectCognitoClient } from '../../../src/admin/cognito-client.provider.js';
 import { withCognitoFlows } from '../../../src/flows/cognito-flows.module.js';
 import { TestIdentityProvider } from '../../../src/testing/index.js';
 import { CaptureLogger } from '../../support/capture-logger.js';
