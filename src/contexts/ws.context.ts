@@ -116,10 +116,17 @@ export class WsContextAdapter implements CognitoContextAdapter, OnModuleInit, On
 
   /**
    * Authenticates a connection as it opens (the optional adapters) with the module's token mode
-   * and keeps the outcome on the socket, where the guard finds it for each message.
-   * @returns the refusal, or undefined when the caller is authenticated
+   * and keeps the outcome on the socket, where the guard finds it for each message. With `'ws'`
+   * in `passThroughContexts` nothing is refused: a connection that fails is let in with no outcome
+   * (its messages are public, as everywhere else).
+   * @returns the refusal, or undefined when the caller is authenticated or let through
    */
   async admit(client: object, tokens: ContextTokens): Promise<CognitoAuthError | undefined> {
+    const refusal = await this.authenticateClient(client, tokens);
+    return refusal && this.settings.passThroughContexts.includes('ws') ? undefined : refusal;
+  }
+
+  private async authenticateClient(client: object, tokens: ContextTokens): Promise<CognitoAuthError | undefined> {
     try {
       const tokenUse = this.settings.tokenUse;
       this.authenticator.requireTokens(tokens, tokenUse);

@@ -150,3 +150,39 @@ describe.each(PLATFORMS)('the Cognito adapter over %s with a dead JWKS', (platfo
     }
   });
 });
+
+describe.each(PLATFORMS)("the Cognito adapter over %s with passThroughContexts: ['ws']", (platform) => {
+  let idp: TestIdentityProvider;
+  let t: WsTestApp;
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    t = await createWsApp(platform, { ...idp.moduleOptions(), passThroughContexts: ['ws'] }, { adapter: 'cognito' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('refuses nothing at connect: without a token or with a bad one the client is in, every message public', async () => {
+    const tokens = await idp.issueTokens();
+    for (const credentials of [{}, pairCredentials(platform, { accessToken: 'x.y.z', idToken: tokens.idToken })]) {
+      const c = await connected(platform, t.url, credentials);
+      try {
+        expect(await c.request('me')).toEqual({ event: 'me', data: { sub: null, username: null } });
+        expect(await c.request('admin')).toEqual({ event: 'admin', data: { ok: true } });
+      } finally {
+        c.end();
+      }
+    }
+  });
+
+  it('a valid pair still gives @CurrentUser()', async () => {
+    const c = await connected(platform, t.url, pairCredentials(platform, await idp.issueTokens({ sub: 'through' })));
+    try {
+      expect(await c.request('me')).toEqual({ event: 'me', data: { sub: 'through', username: 'through' } });
+    } finally {
+      c.end();
+    }
+  });
+});
