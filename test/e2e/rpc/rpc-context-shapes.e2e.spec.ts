@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import { CognitoAuthModule, CognitoGuard } from '../../../src/index.js';
 import { carrierOf, getAuthResult } from '../../../src/contexts/request-state.js';
 import { TestIdentityProvider, type IssuedTokens } from '../../../src/testing/index.js';
+import { GrpcMetadata } from '../../support/grpc-metadata.js';
 
 /**
  * The real guard on the real message contexts of transports with no broker on this machine
@@ -15,24 +16,6 @@ import { TestIdentityProvider, type IssuedTokens } from '../../../src/testing/in
 class ShapesController {
   @MessagePattern('shapes.me')
   me(): void {}
-}
-
-/** @grpc/grpc-js `Metadata` as its server hands it over: keys lower-cased when set, `get` gives every value. */
-class GrpcMetadata {
-  private readonly map = new Map<string, (string | Buffer)[]>();
-
-  add(key: string, value: string | Buffer): void {
-    const k = key.toLowerCase();
-    this.map.set(k, [...(this.map.get(k) ?? []), value]);
-  }
-
-  get(key: string): (string | Buffer)[] {
-    return this.map.get(key.toLowerCase()) ?? [];
-  }
-
-  getMap(): Record<string, string | Buffer> {
-    return Object.fromEntries([...this.map].map(([k, v]) => [k, v[0]!]));
-  }
 }
 
 describe('CognitoGuard on the message contexts of Kafka and gRPC', () => {

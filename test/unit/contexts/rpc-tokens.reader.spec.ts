@@ -4,6 +4,7 @@ import { ExecutionContextHost } from '@nestjs/core/internal';
 import { JsonSocket, KafkaContext, MqttContext, NatsContext, RedisContext, RmqContext, TcpContext } from '@nestjs/microservices';
 import type { ContextTokens } from '../../../src/contexts/context.adapter.js';
 import { readRpcTokens } from '../../../src/contexts/rpc-tokens.reader.js';
+import { GrpcMetadata } from '../../support/grpc-metadata.js';
 
 /**
  * `readRpcTokens`, rule by rule (DESIGN 16, "Microservices"): transports with headers give
@@ -62,31 +63,6 @@ const redis = (metadata: unknown, data: unknown = { n: 1 }): unknown[] => [
 ];
 /** MQTT: no headers Nest reads; the packet alone. */
 const mqtt = (data: unknown): unknown[] => [data, new MqttContext(['topic/me', { cmd: 'publish', topic: 'topic/me' }])];
-
-/**
- * @grpc/grpc-js `Metadata` is not installed here: this mirrors it. Keys are lower-cased when
- * set, `get` gives every value of a key (an array, empty when none), `getMap` the first of each.
- */
-class GrpcMetadata {
-  private readonly map = new Map<string, (string | Buffer)[]>();
-
-  constructor(entries: [string, string | Buffer][] = []) {
-    for (const [key, value] of entries) this.add(key, value);
-  }
-
-  add(key: string, value: string | Buffer): void {
-    const k = key.toLowerCase();
-    this.map.set(k, [...(this.map.get(k) ?? []), value]);
-  }
-
-  get(key: string): (string | Buffer)[] {
-    return this.map.get(key.toLowerCase()) ?? [];
-  }
-
-  getMap(): Record<string, string | Buffer> {
-    return Object.fromEntries([...this.map].map(([k, v]) => [k, v[0]!]));
-  }
-}
 
 const NONE: ContextTokens = { access: undefined, id: undefined, refresh: undefined, source: 'header' };
 const tokens = (access?: string, id?: string, refresh?: string): ContextTokens => ({ access, id, refresh, source: 'header' });
