@@ -5,8 +5,8 @@ import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, MessageType, type Context } 
 import { graphqlCallOf, graphqlCarrierOf, socketCallOf, type GraphqlCall } from '../../../src/contexts/graphql-call.js';
 
 /**
- * `graphqlCallOf` reads a resolver's context (its third argument) as each GraphQL driver builds it
- * (DESIGN 11 and 16, "GraphQL"): a query or mutation over HTTP gives its request (tokens) and,
+ * `graphqlCallOf` reads a resolver's context (its third argument) as each GraphQL driver builds it:
+ * a query or mutation over HTTP gives its request (tokens) and,
  * when one is reachable, its response (refreshed tokens); an operation over a socket (graphql-ws,
  * Mercurius subscriptions) gives the connection parameters, the upgrade request and the socket.
  * The carrier of the outcome is the HTTP request (so a query with several guarded fields

@@ -7,7 +7,7 @@ import { readRpcTokens } from '../../../src/contexts/rpc-tokens.reader.js';
 import { GrpcMetadata } from '../../support/grpc-metadata.js';
 
 /**
- * `readRpcTokens`, rule by rule (DESIGN 16, "Microservices"): transports with headers give
+ * `readRpcTokens`, rule by rule: transports with headers give
  * `authorization` (Bearer) / `accesstoken` / `idtoken` in any case (NATS message headers, RabbitMQ
  * `properties.headers`, Kafka headers as strings or bytes, gRPC metadata, TCP and Redis packet
  * metadata); when they carry no token, the payload's `auth = { accessToken, idToken }`. Values are

@@ -29,7 +29,7 @@ import { closeCodeOf, endsConnection } from '../../../src/contexts/socket-refusa
 
 /**
  * What a refusal over a socket (a gateway message, a GraphQL operation) does to the connection
- * (DESIGN 16, "WebSockets"): `forbidden_group`, `forbidden_scope` and `forbidden_caller` are about
+ *: `forbidden_group`, `forbidden_scope` and `forbidden_caller` are about
  * the one call's rules and keep the connection; every other refusal is about the connection's
  * identity and ends it. `ws` and graphql-ws close with 4000 + the HTTP status the code stands for.
  */

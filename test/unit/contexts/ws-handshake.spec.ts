@@ -13,7 +13,7 @@ import {
 import { resolveCognitoSettings } from '../../../src/options/settings.resolver.js';
 
 /**
- * The handshake of a WebSocket gateway (DESIGN 16, "WebSockets"): socket.io's
+ * The handshake of a WebSocket gateway: socket.io's
  * `handshake.auth = { accessToken, idToken }`, else its headers (`authorization` Bearer,
  * `accesstoken`, `idtoken`) or, with cookies on, its cookies; plain `ws` the upgrade request's
  * headers or cookies. Never a query parameter (URLs end up in logs), never a refresh token (nothing
