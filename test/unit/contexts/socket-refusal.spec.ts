@@ -28,8 +28,8 @@ import {
 import { closeCodeOf, endsConnection } from '../../../src/contexts/socket-refusal.js';
 
 /**
- * What a refusal over a socket (a gateway message, a GraphQL operation) does to the connection
- *: `forbidden_group`, `forbidden_scope` and `forbidden_caller` are about
+ * What a refusal over a socket (a gateway message, a GraphQL operation) does to the connection:
+ * `forbidden_group`, `forbidden_scope` and `forbidden_caller` are about
  * the one call's rules and keep the connection; every other refusal is about the connection's
  * identity and ends it. `ws` and graphql-ws close with 4000 + the HTTP status the code stands for.
  */
