@@ -23,7 +23,6 @@ import type { VerifiedTokens } from '../tokens/token.types.js';
 import { linkGuardUse } from './guard-replacement.js';
 import { checkPoolRule, readRouteRules, type RouteRules } from './route-rules.js';
 
-/** An outcome with the tokens it came from and the token mode it was established for. */
 /** What a carrier holds: the outcome, the tokens read, the mode, and the handler `validate` judged it for. */
 type Outcome = AuthOutcome & { readonly tokens?: ContextTokens; readonly mode?: TokenUse; readonly handler?: unknown };
 

@@ -60,7 +60,6 @@ export class SettingsReader {
   }
 }
 
-/** `true/1/yes/on` or `false/0/no/off`, any case. */
 /**
  * The name a missing setting's start-up error gives: the option when the setting beside it came
  * from options (environment variable names are upper case), the environment variable otherwise.
@@ -69,6 +68,7 @@ export function missingName(beside: Sourced<unknown> | undefined, option: string
   return beside !== undefined && !/^[A-Z0-9_]+$/.test(beside.source) ? option : env;
 }
 
+/** `true/1/yes/on` or `false/0/no/off`, any case. */
 export function parseBool(raw: Sourced<string>): boolean {
   const v = raw.value.toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
