@@ -3,7 +3,7 @@ import { JwtValidationService, resolveCognitoSettings, type CognitoAuthForRootOp
 import { TestIdentityProvider } from '../../src/testing/index.js';
 import { createTestApp, seedHeaders, type TestApp } from '../support/test-app.js';
 import { clockModule, ManualClock, waitFor } from '../support/clock.js';
-import { JwksGate } from '../security/support/jwks-gate.js';
+import { JwksGate } from '../support/jwks-gate.js';
 
 const COOLDOWN = 10_000;
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { TestIdentityProvider, type IssuedTokens } from '../../src/testing/index.js';
 import { clockModule, ManualClock, waitFor } from '../support/clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { JwksGate } from './support/jwks-gate.js';
+import { JwksGate } from '../support/jwks-gate.js';
 import { b64u } from './support/jws.js';
 import { type Expectation, judgeAnswer, subOfMe } from './support/oracle.js';
 import { answerTexts, codeOf, Tally } from './support/tally.js';

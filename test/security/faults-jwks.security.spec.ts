@@ -4,7 +4,7 @@ import { JwtValidationService } from '../../src/index.js';
 import { TestIdentityProvider, type IssuedTokens, type IssueTokensOptions, type TestSigningKey } from '../../src/testing/index.js';
 import { clockModule, ManualClock, waitFor } from '../support/clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { JwksGate } from './support/jwks-gate.js';
+import { JwksGate } from '../support/jwks-gate.js';
 import { type Expectation, judgeAnswer, subOfMe } from './support/oracle.js';
 import { answerTexts, codeOf, Tally } from './support/tally.js';
 import { listen, WireClient, type WireResponse } from './support/wire.js';
